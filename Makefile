@@ -1,0 +1,35 @@
+# The two commands of the README:
+#   make serve   set up, build the index if missing or stale, run the API on 127.0.0.1:8000
+#   make test    set up and run the whole test suite
+# Everything else here is a helper of those two.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install index serve test bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: the CPU wheel; an unpinned torch pulls GBs of CUDA.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/commerce-guard ingest --quiet
+
+serve: index
+	$(BIN)/commerce-guard serve
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install index
+	$(BIN)/python bench/retrieval.py
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""FastAPI application: app factory, routes, schemas, error handlers."""

@@ -1,0 +1,62 @@
+"""One error shape for every failure: {"error": {"code", "message", "request_id"}}.
+
+Nothing escapes as a 500 with a traceback: unexpected exceptions are logged
+with the request id and answered with a generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.evidence import NotFound
+from service.pipeline import UnknownTask
+
+log = logging.getLogger("commerce_guard.api")
+
+
+def error_response(request: Request, status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", None)
+    body = {"error": {"code": code, "message": message, "request_id": request_id}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _describe(errors: list[dict]) -> str:
+    parts = []
+    for err in errors[:5]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        parts.append(f"{'.'.join(loc) or 'body'}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        return error_response(request, 422, "invalid_request", _describe(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_model(request: Request, exc: ValidationError):
+        return error_response(request, 422, "invalid_request", _describe(exc.errors()))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return error_response(request, 404, "not_found", str(exc))
+
+    @app.exception_handler(UnknownTask)
+    async def _unknown_task(request: Request, exc: UnknownTask):
+        return error_response(request, 404, "unknown_task", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "http_error")
+        return error_response(request, exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
+        return error_response(request, 500, "internal_error", "internal error; the request id identifies it in the logs")

@@ -1,0 +1,26 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    container = request.app.state.container
+    checks: dict[str, str] = {}
+    try:
+        live = container.retriever.collections()
+        checks["index"] = "ok" if live else "empty: run `commerce-guard ingest`"
+    except Exception as exc:  # readiness reports, it never raises
+        checks["index"] = f"unavailable: {type(exc).__name__}: {exc}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

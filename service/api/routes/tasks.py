@@ -1,0 +1,45 @@
+"""The task endpoints: summaries, styling, CS answers. Thin callers of the pipeline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Request
+
+from service.envelope import Envelope
+from service.tasks.inputs import CsAnswerInput, StylingInput, SummaryInput
+
+router = APIRouter(prefix="/v1", tags=["tasks"])
+
+ERRORS = {
+    404: {"description": "Unknown product"},
+    413: {"description": "Body too large"},
+    422: {"description": "Invalid input; the message names the field"},
+}
+
+
+def _run(request: Request, task: str, body) -> Envelope:
+    pipeline = request.app.state.container.pipeline
+    return pipeline.run(task, body.model_dump(), request_id=request.state.request_id)
+
+
+@router.post("/summaries", response_model=Envelope, responses=ERRORS)
+def create_summary(body: SummaryInput, request: Request) -> Envelope:
+    """A grounded 3-5 sentence product summary with key facts, every fact cited."""
+    return _run(request, "summary", body)
+
+
+@router.post("/styling", response_model=Envelope, responses=ERRORS)
+def create_styling(body: StylingInput, request: Request) -> Envelope:
+    """2-3 outfits of in-stock catalog products around one product, citing the style guides."""
+    return _run(request, "styling", body)
+
+
+@router.post("/answers", response_model=Envelope, responses=ERRORS)
+def create_answer(body: CsAnswerInput, request: Request) -> Envelope:
+    """A CS answer draft for an agent, or a handoff when the evidence does not cover it."""
+    return _run(request, "cs_answer", body)
+
+
+@router.get("/products/{product_id}/summary", response_model=Envelope, responses=ERRORS)
+def product_summary(request: Request, product_id: str = Path(pattern=r"^P\d{3,6}$", examples=["P001"])) -> Envelope:
+    """The product's summary (served from the cache once the nightly batch has run)."""
+    return _run(request, "summary", SummaryInput(product_id=product_id))

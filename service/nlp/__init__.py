@@ -1,0 +1,1 @@
+"""Language processing shared by retrieval and guards (Korean first, English too)."""

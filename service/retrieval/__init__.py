@@ -1,0 +1,1 @@
+"""Knowledge documents, embeddings, the Chroma store, Korean BM25 and hybrid search."""

@@ -1,0 +1,55 @@
+"""Shared fixtures: a real index (Chroma + USE + Kiwi) over a small fixture catalog."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import service  # noqa: F401  (offline environment before heavy imports)
+from service.config import PROJECT_ROOT, Settings
+from service.container import Container
+from service.retrieval.ingest import run_ingest
+from service.retrieval.loaders import Source
+
+DATA = Path(__file__).parent / "data"
+
+
+def small_sources(root: Path) -> list[Source]:
+    return [
+        Source(root / "products_small.jsonl", "products", "product"),
+        Source(root / "faq_small.jsonl", "faq", "faq"),
+        Source(root / "style_small.md", "style", "markdown"),
+    ]
+
+
+def make_settings(tmp: Path, **overrides) -> Settings:
+    knowledge = tmp / "knowledge"
+    if not knowledge.exists():
+        knowledge.mkdir(parents=True)
+        for name in ("products_small.jsonl", "faq_small.jsonl", "style_small.md"):
+            shutil.copy(DATA / name, knowledge / name)
+        shutil.copy(PROJECT_ROOT / "knowledge" / "user_dict.tsv", knowledge / "user_dict.tsv") if (
+            PROJECT_ROOT / "knowledge" / "user_dict.tsv"
+        ).exists() else None
+    return Settings(data_dir=tmp / "var", knowledge_dir=knowledge, **overrides)
+
+
+@pytest.fixture
+def fresh_container(tmp_path: Path) -> Container:
+    """An empty, private index (for tests that change it)."""
+    settings = make_settings(tmp_path)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Container(settings)
+
+
+@pytest.fixture(scope="session")
+def small_container(tmp_path_factory) -> Container:
+    """A read-only index of the fixture catalog, shared by the session."""
+    tmp = tmp_path_factory.mktemp("small-index")
+    settings = make_settings(tmp)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    container = Container(settings)
+    run_ingest(container, small_sources(settings.knowledge_dir), show_progress=False)
+    return container
