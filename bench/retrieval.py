@@ -135,8 +135,10 @@ def synthetic_products(n: int) -> list[Document]:
     words = "린넨 코튼 울 캐시미어 니트 셔츠 팬츠 스커트 재킷 코트 오버핏 슬림핏 블랙 화이트 베이지 네이비 봄 여름 가을 겨울 방수 신축성 안감 드라이클리닝 손세탁".split()
     docs = []
     for i in range(n):
-        text = " ".join(rng.choice(words) for _ in range(40)) + f" 가격 {rng.randint(19, 300) * 1000:,}원 재고 {rng.randint(0, 40)}개"
-        docs.append(Document(f"S{i:05d}", "synthetic", f"상품 {i}", text[:300], {"kind": "product", "price": rng.randint(19, 300) * 1000}))
+        text = f"가격 {rng.randint(19, 300) * 1000:,}원 재고 {rng.randint(0, 40)}개 "
+        while len(text) < 300:
+            text += rng.choice(words) + " "
+        docs.append(Document(f"S{i:05d}", "synthetic", f"상품 {i}", text[:300].strip(), {"kind": "product", "price": rng.randint(19, 300) * 1000}))
     return docs
 
 

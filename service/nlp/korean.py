@@ -61,20 +61,32 @@ class KoreanAnalyzer:
 
     def content_terms(self, text: str) -> list[str]:
         """Lower-cased content morphemes: the unit BM25 and lexical support count."""
-        terms = []
-        for m in self.morphemes(normalize_text(text)):
-            if not m.tag.startswith(CONTENT_TAGS):
-                continue
-            form = m.form.lower()
-            if (m.tag == "NNB" and form in NOISE_NNB) or (m.tag == "SL" and form in ENGLISH_STOPWORDS):
-                continue
-            terms.append(form)
-        return terms
+        with self._lock:
+            tokens = self._kiwi.tokenize(normalize_text(text))
+        return _content(tokens)
+
+    def content_terms_many(self, texts: list[str]) -> list[list[str]]:
+        """Batch form for ingest: one Kiwi call is about 4x faster than one per text."""
+        with self._lock:
+            batches = list(self._kiwi.tokenize([normalize_text(t) for t in texts]))
+        return [_content(tokens) for tokens in batches]
 
     def sentences(self, text: str) -> list[Sentence]:
         with self._lock:
             sents = self._kiwi.split_into_sents(text)
         return [Sentence(s.text, s.start, s.end) for s in sents]
+
+
+def _content(tokens) -> list[str]:
+    terms = []
+    for t in tokens:
+        if not t.tag.startswith(CONTENT_TAGS):
+            continue
+        form = t.form.lower()
+        if (t.tag == "NNB" and form in NOISE_NNB) or (t.tag == "SL" and form in ENGLISH_STOPWORDS):
+            continue
+        terms.append(form)
+    return terms
 
 
 @lru_cache(maxsize=4)

@@ -1,7 +1,8 @@
 """Character bigrams: a lexical signal that survives compounds, spacing and misspellings.
 
 "무료 배송" vs "무료배송", "트랜치코트" vs "트렌치코트": morphemes disagree,
-bigrams mostly agree.
+bigrams mostly agree. Callers pass content morphemes, not raw text, so that
+endings (-나요, -습니다) do not make unrelated texts look alike.
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ from service.retrieval.ingest import HASH_KEY, TERMS_KEY, TITLE_KEY
 from service.retrieval.store import ChromaStore
 
 INTERNAL_KEYS = {HASH_KEY, TITLE_KEY, TERMS_KEY}
-DENSE_FULL_EVIDENCE = 0.6  # a cosine this high counts as full evidence on its own
+# USE cosines of unrelated Korean sentences sit around 0.1-0.2: dense evidence
+# starts above that floor and is full at the ceiling.
+DENSE_FLOOR, DENSE_CEILING = 0.2, 0.7
 REGISTRY_TTL_S = 2.0
 
 
@@ -80,7 +82,11 @@ class _CollectionIndex:
         # Kept in memory so every fused hit gets a cosine, not only dense candidates.
         self.vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(self.ids), -1)
         self.bm25 = Bm25Index([m.get(TERMS_KEY, "").split() for m in self.metadatas])
+        # Ranking uses bigrams of the raw words; the evidence score uses bigrams of
+        # content morphemes only, where endings such as -나요 cannot make unrelated
+        # texts look alike (measured in bench/retrieval.py).
         self.bigrams = Bm25Index([char_bigrams(f"{m.get(TITLE_KEY, '')} {t}") for m, t in zip(self.metadatas, self.texts)])
+        self.content_bigrams = Bm25Index([char_bigrams(m.get(TERMS_KEY, "")) for m in self.metadatas])
 
 
 class HybridRetriever:
@@ -139,7 +145,7 @@ class HybridRetriever:
         timings["encode"] = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()
-        grams = char_bigrams(query)
+        grams, content_grams = char_bigrams(query), char_bigrams(" ".join(terms))
         candidates: dict[tuple[str, int], None] = {}
         indexes = {name: idx for name in collections if (idx := self._index(name)) is not None}
         lexical: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -152,7 +158,7 @@ class HybridRetriever:
                 candidates[(name, i)] = None
         timings["retrieve"] = (time.perf_counter() - t1) * 1000
 
-        hits = self._fuse(indexes, lexical, list(candidates), query, terms, grams, vector)[:k]
+        hits = self._fuse(indexes, lexical, list(candidates), query, terms, content_grams, vector)[:k]
         threshold = self.evidence_min if min_evidence is None else min_evidence
         result = SearchResult(query, hits, timings_ms=timings)
         if not hits:
@@ -181,7 +187,7 @@ class HybridRetriever:
         got = collection.query(query_embeddings=[vector.tolist()], n_results=n, where=filters.to_where(), include=[])
         return [index.position[i] for i in got["ids"][0]]
 
-    def _fuse(self, indexes, lexical, candidates, query, terms, grams, vector) -> list[Hit]:
+    def _fuse(self, indexes, lexical, candidates, query, terms, content_grams, vector) -> list[Hit]:
         w = self.weights
         dense_weight = w.dense_for(query)
         morph = {key: float(lexical[key[0]][0][key[1]]) for key in candidates}
@@ -193,16 +199,17 @@ class HybridRetriever:
             index = indexes[name]
             cosine = float(index.vectors[i] @ vector)
             score = w.bm25 * morph[key] / top_morph + w.bigram * bigram[key] / top_bigram + dense_weight * cosine
-            hit = self._hit(name, index, i, score, self._evidence(index, i, terms, grams, cosine))
+            hit = self._hit(name, index, i, score, self._evidence(index, i, terms, content_grams, cosine))
             hits.append(hit)
         hits.sort(key=lambda h: -h.score)
         return hits
 
     @staticmethod
-    def _evidence(index: _CollectionIndex, i: int, terms: list[str], grams: list[str], cosine: float) -> float:
+    def _evidence(index: _CollectionIndex, i: int, terms: list[str], content_grams: list[str], cosine: float) -> float:
         """How well one document covers the query, in [0, 1] (see evidence_min_score)."""
-        lexical = max(index.bm25.coverage(terms, i), index.bigrams.coverage(grams, i))
-        return max(lexical, min(1.0, max(cosine, 0.0) / DENSE_FULL_EVIDENCE))
+        lexical = max(index.bm25.coverage(terms, i), index.content_bigrams.coverage(content_grams, i))
+        dense = (cosine - DENSE_FLOOR) / (DENSE_CEILING - DENSE_FLOOR)
+        return max(lexical, min(1.0, max(dense, 0.0)))
 
     @staticmethod
     def _hit(name: str, index: _CollectionIndex, i: int, score: float, evidence: float) -> Hit:

@@ -89,7 +89,7 @@ def apply(
             _add(generation, chunk, [by_id[d.id] for d in chunk], [terms[d.id] for d in chunk])
         for chunk in _chunks(fresh, BATCH):
             vectors = embedder.embed([_embedding_text(d) for d in chunk])
-            terms = [" ".join(analyzer.content_terms(f"{d.title}\n{d.text}")) for d in chunk]
+            terms = [" ".join(t) for t in analyzer.content_terms_many([f"{d.title}\n{d.text}" for d in chunk])]
             _add(generation, chunk, vectors, terms)
             progress(len(chunk))
     except BaseException:
@@ -102,9 +102,13 @@ def apply(
     return summary
 
 
+EMBED_CHARS = 120
+
+
 def _embedding_text(doc: Document) -> str:
-    # USE truncates long inputs; the title and the first lines carry the identity.
-    return f"{doc.title}\n{doc.text}"[:1000]
+    """The title and the opening of the text: they carry a document's identity,
+    BM25 covers the details, and USE's cost grows with length (bench/retrieval.py)."""
+    return f"{doc.title}\n{doc.text}"[:EMBED_CHARS]
 
 
 def _add(generation, docs: list[Document], vectors, terms: list[str]) -> None:
