@@ -1,0 +1,1 @@
+"""Test doubles that speak real protocols (HTTP), so real clients are exercised."""
