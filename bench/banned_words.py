@@ -1,0 +1,179 @@
+"""Banned-words benchmark: precision/recall, false alarms and latency.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/banned_words.py [--show-errors]
+
+Labelled set: bench/data/banned_words_labelled.jsonl. A predicted hit is correct
+when it overlaps an expected span of the same category (span level); a sentence
+is positive when it has at least one expected span (sentence level). False
+alarms: share of clean documents with any hit, on the hand-written clean copy
+and on the knowledge base (each product, FAQ entry and style-guide section is
+one document). Not a timed test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from service.guards.banned_words import BannedWordMatcher, default_matcher  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def load_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def spans_of(text: str, needle: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(re.escape(needle), text)]
+
+
+def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def ratio(a: int, b: int) -> float:
+    return a / b if b else float("nan")
+
+
+def evaluate_labelled(m: BannedWordMatcher, rows: list[dict], show: bool) -> None:
+    tp_s = fp_s = fn_s = 0
+    per_cat = Counter()
+    errors = []
+    for row in rows:
+        text = row["text"]
+        expected = [(e["term_category"], spans_of(text, e["span_text"])) for e in row["expected"]]
+        hits = m.find(text)
+        # sentence level
+        if expected and hits:
+            tp_s += 1
+        elif hits:
+            fp_s += 1
+        elif expected:
+            fn_s += 1
+        # span level
+        for h in hits:
+            ok = any(cat == h.category and any(overlaps((h.start, h.end), s) for s in spans)
+                     for cat, spans in expected)
+            per_cat[(h.category, "tp" if ok else "fp")] += 1
+            if not ok:
+                errors.append(("FP", row["id"], h.category, text[h.start:h.end], text))
+        for cat, spans in expected:
+            found = any(h.category == cat and any(overlaps((h.start, h.end), s) for s in spans) for h in hits)
+            per_cat[(cat, "found" if found else "fn")] += 1
+            if not found:
+                errors.append(("FN", row["id"], cat, row["expected"], text))
+    n_pos = sum(1 for r in rows if r["expected"])
+    print(f"labelled set: {len(rows)} sentences ({n_pos} with banned words, {len(rows) - n_pos} clean)")
+    print(f"  sentence level: precision {ratio(tp_s, tp_s + fp_s):.3f}  recall {ratio(tp_s, tp_s + fn_s):.3f}"
+          f"  (tp {tp_s}, fp {fp_s}, fn {fn_s})")
+    tp = sum(v for (c, k), v in per_cat.items() if k == "tp")
+    fp = sum(v for (c, k), v in per_cat.items() if k == "fp")
+    found = sum(v for (c, k), v in per_cat.items() if k == "found")
+    fn = sum(v for (c, k), v in per_cat.items() if k == "fn")
+    print(f"  span level:     precision {ratio(tp, tp + fp):.3f}  recall {ratio(found, found + fn):.3f}"
+          f"  (hits ok {tp}, wrong {fp}; expected found {found}, missed {fn})")
+    for cat in sorted({c for c, _ in per_cat}):
+        c_tp, c_fp = per_cat[(cat, "tp")], per_cat[(cat, "fp")]
+        c_found, c_fn = per_cat[(cat, "found")], per_cat[(cat, "fn")]
+        print(f"    {cat:<12} precision {ratio(c_tp, c_tp + c_fp):.3f}  recall {ratio(c_found, c_found + c_fn):.3f}"
+              f"  (expected {c_found + c_fn})")
+    if show or errors:
+        print(f"  errors ({len(errors)}):")
+        for kind, rid, cat, what, text in errors:
+            print(f"    {kind} {rid} {cat}: {what!r} in {text!r}")
+
+
+def false_alarms(m: BannedWordMatcher, name: str, docs: list[str]) -> None:
+    flagged = []
+    for doc in docs:
+        hits = m.find(doc)
+        if hits:
+            flagged.append([(doc[h.start:h.end], h.category) for h in hits])
+    print(f"false alarms, {name}: {len(flagged)}/{len(docs)} documents = {ratio(len(flagged), len(docs)):.2%}")
+    for f in flagged:
+        print(f"    {f}")
+
+
+def knowledge_docs() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    products = KNOWLEDGE / "products.jsonl"
+    if products.exists():
+        docs = []
+        for p in load_jsonl(products):
+            reviews = " ".join(r.get("text", "") for r in p.get("reviews") or [])
+            docs.append(" ".join(x for x in (p.get("name", ""), p.get("description", ""), reviews) if x))
+        out["products.jsonl (name + description + reviews)"] = docs
+    faq = KNOWLEDGE / "faq.jsonl"
+    if faq.exists():
+        out["faq.jsonl (title + text)"] = [f"{r.get('title', '')} {r.get('text', '')}" for r in load_jsonl(faq)]
+    guide = KNOWLEDGE / "style_guides.md"
+    if guide.exists():
+        sections = re.split(r"^## ", guide.read_text(encoding="utf-8"), flags=re.M)
+        out["style_guides.md (one doc per section)"] = [s.strip() for s in sections if s.strip()]
+    return out
+
+
+def dummyjson_docs() -> list[str]:
+    """English product text from DummyJSON (MIT, github.com/Ovi/DummyJSON): an independent clean set."""
+    path = Path("/work/shared/data/dummyjson-products/products.json")
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    products = data["products"] if isinstance(data, dict) else data
+    return [" ".join([p.get("title", ""), p.get("description", "")] + [r.get("comment", "") for r in p.get("reviews", [])])
+            for p in products]
+
+
+def latency(m: BannedWordMatcher, sentences: list[str], rounds: int = 2000) -> None:
+    rng = random.Random(7)
+    texts = [" ".join(rng.sample(sentences, 5)) for _ in range(200)]
+    for t in texts[:20]:
+        m.find(t)  # warm up
+    times = []
+    for k in range(rounds):
+        t = texts[k % len(texts)]
+        t0 = time.perf_counter()
+        m.find(t)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    p95 = times[int(0.95 * len(times)) - 1]
+    avg_len = statistics.mean(len(t) for t in texts)
+    print(f"latency per 5-sentence text (avg {avg_len:.0f} chars, {rounds} calls): "
+          f"p50 {statistics.median(times):.3f} ms, p95 {p95:.3f} ms, max {times[-1]:.3f} ms")
+
+
+def main() -> None:
+    show = "--show-errors" in sys.argv
+    t0 = time.perf_counter()
+    m = default_matcher()
+    n_terms = sum(len(c.terms) for c in m.categories)
+    print(f"matcher: {len(m.categories)} categories, {n_terms} terms, built in {time.perf_counter() - t0:.3f} s")
+    rows = load_jsonl(DATA / "banned_words_labelled.jsonl")
+    evaluate_labelled(m, rows, show)
+    clean = [r["text"] for r in load_jsonl(DATA / "clean_commerce_copy.jsonl")]
+    false_alarms(m, "clean_commerce_copy.jsonl", clean)
+    kb = knowledge_docs()
+    for name, docs in kb.items():
+        false_alarms(m, name, docs)
+    english = dummyjson_docs()
+    if english:
+        false_alarms(m, "dummyjson-products (English, title + description + reviews)", english)
+    for missing in ("products.jsonl", "faq.jsonl", "style_guides.md"):
+        if not (KNOWLEDGE / missing).exists():
+            print(f"false alarms, {missing}: skipped (file missing)")
+    latency(m, [r["text"] for r in rows] + clean)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Input and output guards: one validator per file, and the policy that composes them."""

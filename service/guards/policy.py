@@ -1,0 +1,247 @@
+"""A task's guard policy: which checks run (through guardrails-ai) and what a failure does.
+
+Input: personal data is redacted from every free-text field before anything
+else sees it (LLM, cache key, logs); a prompt-injection attempt blocks the
+request, which then gets the task's safe reply.
+
+Output: all prose fields of the output, joined, go through one guardrails
+Guard composed of the task's validators (one call keeps the overhead at about a
+millisecond); outfits also get the structured catalog check. A failure becomes
+the action the spec names: fix (drop failing sentences, redact personal data),
+reask (one bounded regeneration with the failures as feedback) or refrain
+(offline composer, or a handoff reply). The pipeline carries the action out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+from service.envelope import CheckResult
+from service.guards import fields as F
+from service.guards.banned_words import BannedWords
+from service.guards.catalog import CatalogItems, find_problems, without_problems
+from service.guards.grounding import Evidence, GroundingChecker
+from service.guards.grounding_validator import Grounded
+from service.guards.guardrails_offline import offline_guard
+from service.guards.injection import PromptInjection
+from service.guards.pii import PLACEHOLDERS, PiiGuard
+from service.nlp.claims import sentence_spans
+
+ACTIONS = ("none", "fix", "reask", "refrain")
+
+INPUT_VALIDATORS: dict[str, Callable] = {
+    "pii": lambda: PiiGuard(on_fail="fix"),  # the fix is the redaction
+    "injection": lambda: PromptInjection(on_fail="noop"),
+}
+OUTPUT_VALIDATORS: dict[str, Callable] = {
+    "banned_words": lambda: BannedWords(on_fail="noop"),
+    "pii": lambda: PiiGuard(on_fail="noop"),
+    "grounding": lambda: Grounded(on_fail="noop"),
+}
+CHECK_OF = {"PiiGuard": "pii", "PromptInjection": "injection", "BannedWords": "banned_words",
+            "Grounded": "grounding", "CatalogItems": "catalog"}
+
+
+@dataclass
+class InputScreen:
+    inputs: dict[str, Any]
+    checks: list[CheckResult]
+    redactions: dict[str, int]
+    blocked: str | None = None
+
+
+@dataclass
+class OutputCheck:
+    passed: bool
+    checks: list[CheckResult]
+    action: str = "none"
+    fixed: dict[str, Any] | None = None
+    feedback: str = ""
+
+
+@dataclass
+class _Edits:
+    drops: list[tuple[int, int]] = field(default_factory=list)  # joined-text spans whose sentence goes
+    replacements: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+class GuardRunner:
+    def __init__(self, container) -> None:
+        self.container = container
+        self._guards: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def grounding_checker(self) -> GroundingChecker:
+        c = self.container
+        return GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir)
+
+    def _guard(self, key: tuple, factories: list[Callable]):
+        with self._lock:
+            if key not in self._guards:
+                self._guards[key] = offline_guard(*[make() for make in factories])
+            return self._guards[key]
+
+    # --- input ---------------------------------------------------------------------
+    def screen_input(self, spec, model) -> InputScreen:
+        inputs = model.model_dump()
+        checks = [c for c in spec.guard.input_checks if c in INPUT_VALIDATORS]
+        if not checks:
+            return InputScreen(inputs, [], {})
+        guard = self._guard(("input", tuple(checks)), [INPUT_VALIDATORS[c] for c in checks])
+        redacted: Counter[str] = Counter()
+        signals: list[dict[str, str]] = []
+        for name in model.free_text_fields():
+            if not inputs.get(name):
+                continue
+            outcome = guard.validate(inputs[name], metadata={})
+            for summary in _failed(outcome):
+                spans = summary.error_spans or []
+                if CHECK_OF[summary.validator_name] == "pii":
+                    redacted.update(span.reason for span in spans)
+                else:
+                    signals += [{"field": name, "signal": span.reason} for span in spans]
+            if "pii" in checks and isinstance(outcome.validated_output, str):
+                inputs[name] = outcome.validated_output
+        results = []
+        if "pii" in checks:
+            results.append(CheckResult(check="pii", verdict="fail" if redacted else "pass",
+                                       action="fix" if redacted else "none",
+                                       details=[{"type": t, "count": n} for t, n in sorted(redacted.items())]))
+        if "injection" in checks:
+            results.append(CheckResult(check="injection", verdict="fail" if signals else "pass",
+                                       action="refrain" if signals else "none", details=signals))
+        return InputScreen(inputs, results, dict(redacted), "blocked: prompt injection" if signals else None)
+
+    # --- output --------------------------------------------------------------------
+    def check_output(self, spec, output: dict[str, Any], evidence) -> OutputCheck:
+        handoff = output.get("handoff") is True  # a vetted template: nothing to ground
+        text_checks = [c for c in spec.guard.output_checks
+                       if c in OUTPUT_VALIDATORS and not (handoff and c == "grounding")]
+        prose = F.extract(output, spec.text_fields)
+        joined = F.join(prose)
+        results: list[CheckResult] = []
+        edits, feedback = _Edits(), []
+        if text_checks and joined.strip():
+            metadata = {"evidence": [Evidence(h.id, h.text) for h in evidence.hits],
+                        "grounding_checker": self.grounding_checker, "details": {}}
+            guard = self._guard(("output", tuple(text_checks)), [OUTPUT_VALIDATORS[c] for c in text_checks])
+            failed = {CHECK_OF[s.validator_name]: s for s in _failed(guard.validate(joined, metadata=metadata))}
+            for check in text_checks:
+                results.append(_text_result(check, failed.get(check), metadata["details"], prose, edits, feedback))
+        if "catalog" in spec.guard.output_checks and "outfits" in output:
+            results.append(self._catalog(output["outfits"], evidence, feedback))
+        failures = [r for r in results if r.verdict == "fail"]
+        if not failures:
+            return OutputCheck(True, results)
+        action = max((spec.guard.on_fail.get(r.check, "refrain") for r in failures), key=ACTIONS.index)
+        for r in failures:
+            r.action = action
+        fixed = _apply(output, prose, edits, evidence) if action != "refrain" else None
+        return OutputCheck(False, results, action, fixed, "\n".join(feedback))
+
+    def _catalog(self, outfits: list[dict], evidence, feedback: list[str]) -> CheckResult:
+        products = [h for h in evidence.hits if h.metadata.get("kind") == "product"]
+        metadata = {"known_ids": [h.id for h in products],
+                    "in_stock_ids": [h.id for h in products if h.metadata.get("in_stock")], "details": {}}
+        outcome = self._guard(("catalog",), [lambda: CatalogItems(on_fail="noop")]).validate(
+            json.dumps(outfits, ensure_ascii=False), metadata=metadata)
+        problems = metadata["details"].get("catalog", [])
+        if not _failed(outcome):
+            return CheckResult(check="catalog", verdict="pass", score=1.0)
+        feedback += [f"- 상품 {p['item']}: {'카탈로그에 없음' if p['reason'] == 'unknown' else '품절'}" for p in problems]
+        return CheckResult(check="catalog", verdict="fail", score=0.0, details=problems)
+
+
+def _failed(outcome) -> list:
+    return [s for s in (outcome.validation_summaries or []) if s.validator_status == "fail"]
+
+
+def _text_result(check: str, summary, details: dict, prose: list[F.FieldText], edits: _Edits,
+                 feedback: list[str]) -> CheckResult:
+    """The report entry of one text check, and the edits that would fix its failures."""
+    if check == "grounding":
+        report = details.get("grounding")
+        claims = [_claim_detail(c, prose) for c in (report.claims if report else [])]
+        if summary is None:
+            return CheckResult(check=check, verdict="pass", score=report.score if report else 1.0, details=claims)
+        for c in report.claims:
+            if c.verdict != "supported":
+                edits.drops.append((c.start, c.end))
+                feedback.append(f"- \"{c.text}\": {c.verdict} ({c.reason})")
+        return CheckResult(check=check, verdict="fail", score=report.score, details=claims)
+    if summary is None:
+        return CheckResult(check=check, verdict="pass", score=1.0)
+    found = []
+    for span in summary.error_spans or []:
+        located = F.locate(prose, span.start, span.end)
+        where = ".".join(map(str, located[0].path)) if located else None
+        if check == "pii":
+            edits.replacements.append((span.start, span.end, PLACEHOLDERS.get(span.reason, "[PII]")))
+            found.append({"type": span.reason, "field": where, "start": span.start, "end": span.end})
+            feedback.append(f"- 개인정보({span.reason})를 출력하지 마세요")
+        else:
+            category, _, term = span.reason.partition(": ")
+            edits.drops.append((span.start, span.end))
+            found.append({"term": term, "category": category, "field": where, "start": span.start, "end": span.end})
+            feedback.append(f"- 금지 표현 '{term}'({category})을 쓰지 마세요")
+    return CheckResult(check=check, verdict="fail", score=0.0, details=found)
+
+
+def _claim_detail(claim, prose: list[F.FieldText]) -> dict[str, Any]:
+    located = F.locate(prose, claim.start, claim.end)
+    return {"text": claim.text, "verdict": claim.verdict, "score": round(claim.score, 3),
+            "evidence_id": claim.evidence_id, "evidence_span": claim.evidence_span, "reason": claim.reason,
+            "field": ".".join(map(str, located[0].path)) if located else None}
+
+
+CITATION_ONLY = re.compile(r"^(?:\s|\[[^\]]*\]|[.,!?·•\-])*$")
+
+
+def _apply(output: dict[str, Any], prose: list[F.FieldText], edits: _Edits, evidence) -> dict[str, Any] | None:
+    """The output with failing sentences dropped and personal data redacted; None if too little stands."""
+    new_texts: dict[tuple, str] = {}
+    for f in prose:
+        text = f.text
+        local_drops = [(s - f.start, e - f.start) for s, e in edits.drops if f.start <= s < f.start + len(f.text)]
+        local_repl = [(s - f.start, e - f.start, r) for s, e, r in edits.replacements if f.start <= s < f.start + len(f.text)]
+        spans = _sentence_cover(text, local_drops)
+        pieces, cursor = [], 0
+        for s, e, r in sorted([(s, e, "") for s, e in spans] + local_repl):
+            if s < cursor:
+                continue  # inside a dropped sentence already
+            pieces.append(text[cursor:s] + r)
+            cursor = e
+        pieces.append(text[cursor:])
+        cleaned = re.sub(r"\s{2,}", " ", "".join(pieces)).strip()
+        if CITATION_ONLY.match(cleaned):
+            cleaned = ""
+        if not cleaned and not any(isinstance(k, int) for k in f.path):
+            return None  # a top-level field lost everything: nothing stands
+        new_texts[f.path] = cleaned
+    fixed = F.replace(output, new_texts)
+    if "outfits" in fixed:
+        products = [h for h in evidence.hits if h.metadata.get("kind") == "product"]
+        in_stock = {h.id for h in products if h.metadata.get("in_stock")}
+        fixed["outfits"] = without_problems(fixed["outfits"], find_problems(fixed["outfits"], in_stock, {h.id for h in products}))
+        if not fixed["outfits"]:
+            return None
+    return fixed
+
+
+def _sentence_cover(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Widen each span to the whole sentence(s) it touches."""
+    if not spans:
+        return []
+    sentences = sentence_spans(text) or [(0, len(text))]
+    covered = []
+    for s, e in spans:
+        hit = [(a, b) for a, b in sentences if a < e and s < b] or [(s, e)]
+        covered.append((min(a for a, _ in hit), max(b for _, b in hit)))
+    return covered
