@@ -170,7 +170,7 @@ def ask_cs(
     order_context: Optional[str] = typer.Option(None, "--order-context"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """CS answer draft: commerce-guard ask cs "교환 배송비 얼마예요?""""
+    """CS answer draft: commerce-guard ask cs '교환 배송비 얼마예요?'"""
     _ask("cs_answer", {"question": question, "order_context": order_context}, as_json)
 
 

@@ -53,3 +53,31 @@ def small_container(tmp_path_factory) -> Container:
     container = Container(settings)
     run_ingest(container, small_sources(settings.knowledge_dir), show_progress=False)
     return container
+
+
+def container_with(base: Container, **overrides) -> Container:
+    """A container over ``base``'s index with other settings (e.g. an LLM endpoint).
+
+    The heavy parts (Kiwi, the embedder, the Chroma client and loaded indexes)
+    are shared, so tests can vary the generator cheaply.
+    """
+    container = Container(base.settings.model_copy(update=overrides))
+    for name in ("analyzer", "embedder", "store", "retriever"):
+        container.__dict__[name] = getattr(base, name)
+    return container
+
+
+@pytest.fixture(scope="module")
+def fake_llm():
+    """One fake OpenAI-compatible server per module; reset between tests."""
+    from tests.fakes.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm_container(small_container, fake_llm) -> Container:
+    fake_llm.reset()
+    return container_with(small_container, llm_base_url=fake_llm.base_url, llm_model="fake-model",
+                          llm_max_retries=1, llm_timeout_s=2.0)

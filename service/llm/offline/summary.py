@@ -1,0 +1,56 @@
+"""Product summary from the structured attributes and review highlights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.llm.offline.common import Evidence, cite, josa, product_of
+from service.retrieval.records import FEATURES
+from service.retrieval.render import CATEGORY_LABELS, RETURN_POLICY_LABELS, won
+
+
+def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) -> dict[str, Any]:
+    hit = evidence["product"][0]
+    p, pid = product_of(hit), hit.id
+    policy_ids = [h.id for h in evidence.get("return_policy", [])]
+    materials = ", ".join(f"{m.name} {m.percent}%" for m in p.materials)
+
+    parts = [cite(f"{josa(p.name, '은', '는')} {p.brand}의 {CATEGORY_LABELS[p.category]} 상품으로, "
+                  f"소재는 {materials}이며 {p.fit}입니다.", pid)]
+    if p.sale_price is not None:
+        parts.append(cite(f"가격은 {won(p.price)}이며 현재 할인가 {won(p.sale_price)}에 판매 중입니다.", pid))
+    else:
+        parts.append(cite(f"가격은 {won(p.price)}입니다.", pid))
+    feature_sentence = _features(p.features)
+    if feature_sentence:
+        parts.append(cite(feature_sentence, pid))
+    parts.append(cite(f"결제 후 {p.shipping_days}영업일 이내 출고되며, 반품 정책은 {RETURN_POLICY_LABELS[p.return_policy]}입니다.",
+                      pid, *policy_ids))
+    best = max(p.reviews, key=lambda r: (r.rating, -len(r.text)), default=None)
+    if best is not None and len(parts) < 5:
+        parts.append(cite(f"구매 고객 리뷰(★{best.rating})에는 \"{best.text}\"라는 평이 있습니다.", pid))
+    elif p.care and len(parts) < 5:
+        parts.append(cite(f"세탁/관리는 {', '.join(p.care)} 기준을 따라 주세요.", pid))
+
+    facts = [
+        {"label": "소재", "value": materials, "citation": pid},
+        {"label": "핏", "value": p.fit, "citation": pid},
+        {"label": "가격", "value": won(p.sale_price or p.price) + (" (할인가)" if p.sale_price else ""), "citation": pid},
+        {"label": "배송", "value": f"결제 후 {p.shipping_days}영업일 이내 출고", "citation": pid},
+        {"label": "반품", "value": RETURN_POLICY_LABELS[p.return_policy], "citation": policy_ids[0] if policy_ids else pid},
+    ]
+    if p.care:
+        facts.insert(2, {"label": "세탁", "value": ", ".join(p.care), "citation": pid})
+    return {"summary": " ".join(parts), "key_facts": facts}
+
+
+def _features(features: dict[str, bool]) -> str:
+    has = [FEATURES[k][0] for k, v in features.items() if v]
+    lacks = [FEATURES[k][0] for k, v in features.items() if not v]
+    if has and lacks:
+        return f"{', '.join(has)} 기능이 있으며, {', '.join(lacks)} 기능은 없습니다."
+    if has:
+        return f"{', '.join(has)} 기능이 있습니다."
+    if lacks:
+        return f"{', '.join(lacks)} 기능은 없습니다."
+    return ""

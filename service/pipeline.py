@@ -1,0 +1,195 @@
+"""The one path: input guard -> retrieve -> prompt -> generate -> output guard -> envelope.
+
+REST routes, the CLI, the nightly batch and the eval runner all call
+:meth:`Pipeline.run`; none of them has a private route to the LLM.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from service.envelope import BackendInfo, Citation, Envelope, GuardReport
+from service.evidence import EvidenceSet, NotFound, collect
+from service.generation import Generation, Generator
+from service.guards.policy import GuardRunner, OutputCheck
+from service.llm import offline
+from service.prompting.templates import load_prompt
+from service.tasks.spec import TaskSpec, load_specs
+
+CITATION = re.compile(r"\[([A-Za-z][A-Za-z0-9_-]{0,40})\]")
+SNIPPET_CHARS = 160
+
+__all__ = ["Pipeline", "NotFound", "UnknownTask"]
+
+
+class UnknownTask(LookupError):
+    pass
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[stage] = round(self.ms.get(stage, 0.0) + (time.perf_counter() - t0) * 1000, 3)
+
+    def total(self) -> dict[str, float]:
+        return {**self.ms, "total": round((time.perf_counter() - self._start) * 1000, 3)}
+
+
+class Pipeline:
+    def __init__(self, container) -> None:
+        self.container = container
+        self.specs = load_specs()
+        self.generator: Generator = container.generator
+        self.guards: GuardRunner = container.guards
+
+    def spec(self, task: str) -> TaskSpec:
+        if task not in self.specs:
+            raise UnknownTask(f"unknown task {task!r}; known: {sorted(self.specs)}")
+        return self.specs[task]
+
+    def run(self, task: str, raw_inputs: dict[str, Any], *, request_id: str | None = None) -> Envelope:
+        spec = self.spec(task)
+        inputs_model = spec.input_model.model_validate(raw_inputs)  # ValidationError -> 422 upstream
+        request_id = request_id or uuid.uuid4().hex
+        prompt = load_prompt(self.container.settings.prompts_dir, spec.prompt)
+        timer = StageTimer()
+
+        with timer("input_guard"):
+            screen = self.guards.screen_input(spec, inputs_model)
+        report = GuardReport(input=screen.checks, redactions=screen.redactions)
+        inputs = screen.inputs
+        refusal = screen.blocked or _handoff_cue(spec, inputs)
+        if refusal:
+            report.verdict = "blocked" if screen.blocked else "pass"
+            output = offline.refusal(spec.name, spec.data, refusal)
+            # Nothing is generated: the reply is the task's vetted template.
+            handoff = Generation(output, BackendInfo(name="handoff", model="template"))
+            return self._envelope(spec, request_id, prompt.version, output, EvidenceSet(), report, handoff, timer,
+                                  reason=refusal)
+
+        with timer("retrieve"):
+            evidence = collect(spec, inputs, self.container.retriever)
+        with timer("generate"):
+            # No evidence, no answer: the LLM is not asked when the evidence is insufficient.
+            generation = self.generator.generate(spec, prompt, inputs, evidence, use_llm=not evidence.insufficient)
+        with timer("guard"):
+            generation, output = self._guarded(spec, prompt, inputs, evidence, generation, report, timer)
+        return self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
+                              reason=evidence.reason)
+
+    # --- output guard with its actions -------------------------------------------
+    def _guarded(self, spec, prompt, inputs, evidence, generation: Generation, report: GuardReport, timer):
+        check = self.guards.check_output(spec, generation.output, evidence)
+        reasks = 0
+        while not check.passed:
+            if check.action == "fix" and check.fixed is not None:
+                report.actions.append("fix")
+                fixed = self.guards.check_output(spec, check.fixed, evidence)
+                if fixed.passed:
+                    check, generation.output = fixed, check.fixed
+                    report.verdict = "fixed"
+                    break
+                check = _escalate(fixed)
+                continue
+            if check.action in ("reask", "fix") and generation.from_llm and reasks < spec.guard.max_reasks:
+                report.actions.append("reask")
+                reasks += 1
+                with timer("generate"):
+                    retry = self.generator.reask(spec, prompt, generation, check.feedback, inputs, evidence)
+                retry.usage = _add_usage(generation.usage, retry.usage)
+                generation = retry
+                check = self.guards.check_output(spec, generation.output, evidence)
+                continue
+            return self._refrain(spec, inputs, evidence, generation, check, report)
+        report.output = check.checks
+        return generation, generation.output
+
+    def _refrain(self, spec, inputs, evidence, generation: Generation, failed: OutputCheck, report: GuardReport):
+        """Fall back to the offline composer; if even that fails, a safe handoff reply."""
+        report.actions.append("refrain")
+        if generation.from_llm:
+            fallback = self.generator.compose(spec, inputs, evidence, reason="output failed the guards")
+            fallback.usage = generation.usage
+            check = self.guards.check_output(spec, fallback.output, evidence)
+            if check.passed:
+                report.verdict, report.output = "fallback", check.checks
+                return fallback, fallback.output
+        report.verdict, report.output = "blocked", failed.checks
+        output = offline.refusal(spec.name, spec.data, "output failed the guards")
+        generation.backend.fallback = True
+        generation.backend.fallback_reason = "output failed the guards"
+        return generation, output
+
+    # --- envelope ------------------------------------------------------------------
+    def _envelope(self, spec, request_id, prompt_version, output, evidence: EvidenceSet, report, generation: Generation,
+                  timer: StageTimer, reason: str | None) -> Envelope:
+        return Envelope(
+            request_id=request_id, task=spec.name, output=output,
+            citations=citations(output, evidence), guard=report, usage=generation.usage,
+            backend=generation.backend, prompt_version=prompt_version,
+            insufficient_evidence=evidence.insufficient, reason=reason, timings_ms=timer.total(),
+        )
+
+
+def _escalate(check: OutputCheck) -> OutputCheck:
+    """A fix that did not pass becomes a reask (or a refrain when no reask is possible)."""
+    check.action = "reask"
+    check.fixed = None
+    return check
+
+
+def _add_usage(a, b):
+    return type(a)(prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+                   completion_tokens=a.completion_tokens + b.completion_tokens, cost=round(a.cost + b.cost, 8))
+
+
+def _handoff_cue(spec: TaskSpec, inputs: dict[str, Any]) -> str | None:
+    """Questions that need a person (account data, complaints): cues are spec data."""
+    cues: dict[str, list[str]] = spec.data.get("handoff_cues", {})
+    text = " ".join(str(v) for v in inputs.values() if isinstance(v, str)).lower()
+    for kind, phrases in cues.items():
+        if any(p.lower() in text for p in phrases):
+            return f"handoff: {kind}"
+    return None
+
+
+def cited_ids(output: Any) -> list[str]:
+    """Ids cited anywhere in the output: [ID] markers, citation fields, outfit items."""
+    found: list[str] = []
+
+    def walk(node: Any, key: str | None = None) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str):
+            found.extend(CITATION.findall(node))
+            if key in ("citation", "items"):
+                found.append(node)
+
+    walk(output)
+    return list(dict.fromkeys(found))
+
+
+def citations(output: dict[str, Any], evidence: EvidenceSet) -> list[Citation]:
+    by_id = evidence.by_id()
+    return [Citation(id=i, snippet=_snippet(by_id[i].text)) for i in cited_ids(output) if i in by_id]
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"

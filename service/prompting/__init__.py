@@ -1,0 +1,1 @@
+"""Versioned prompt templates: loading, rendering and the version hash."""

@@ -1,0 +1,1 @@
+"""Tasks as data: each task is a spec (specs/*.yaml) + a prompt (prompts/<task>/) + an input model."""
