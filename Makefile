@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install index serve test bench clean
+.PHONY: install system-deps index serve test bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ index: install
 serve: index
 	$(BIN)/commerce-guard serve
 
-test: install
+# Tests start a real redis-server on loopback; install it from Debian's packages when we can.
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -q redis-server || (apt-get update -q && apt-get install -y -q redis-server)) >/dev/null; \
+	  else echo "note: redis-server not found; the Redis tests will be skipped (apt-get install redis-server)"; fi; }
+
+test: install system-deps
 	$(BIN)/python -m pytest
 
 bench: install index

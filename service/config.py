@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         default_factory=lambda: {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60)}
     )
 
+    # --- cache ---------------------------------------------------------------
+    redis_url: str | None = Field(None, description="Redis URL for a cache shared by replicas; diskcache when unset.")
+    semantic_cache_threshold: float = Field(
+        0.9, ge=0, le=1, description="Question cosine needed to reuse an answer with the same evidence set."
+    )
+
     # --- serving -------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
@@ -73,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
 
     @property
     def user_dict_path(self) -> Path:

@@ -74,3 +74,12 @@ class Container:
         from service.pipeline import Pipeline
 
         return Pipeline(self)
+
+    @cached_property
+    def cache(self):
+        from service.cache.response_cache import ResponseCache
+        from service.cache.stores import DiskCacheStore, RedisStore
+
+        s = self.settings
+        store = RedisStore(s.redis_url) if s.redis_url else DiskCacheStore(s.cache_dir)
+        return ResponseCache(store, s.semantic_cache_threshold)

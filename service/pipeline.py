@@ -10,9 +10,11 @@ import re
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator, Literal
 
-from service.envelope import BackendInfo, Citation, Envelope, GuardReport
+from service.cache.keys import cache_key, evidence_signature
+from service.envelope import BackendInfo, CacheInfo, Citation, Envelope, GuardReport
 from service.evidence import EvidenceSet, NotFound, collect
 from service.generation import Generation, Generator
 from service.guards.policy import GuardRunner, OutputCheck
@@ -20,6 +22,7 @@ from service.llm import offline
 from service.prompting.templates import load_prompt
 from service.tasks.spec import TaskSpec, load_specs
 
+CacheMode = Literal["use", "bypass", "refresh"]  # refresh: recompute and overwrite
 CITATION = re.compile(r"\[([A-Za-z][A-Za-z0-9_-]{0,40})\]")
 SNIPPET_CHARS = 160
 
@@ -59,7 +62,8 @@ class Pipeline:
             raise UnknownTask(f"unknown task {task!r}; known: {sorted(self.specs)}")
         return self.specs[task]
 
-    def run(self, task: str, raw_inputs: dict[str, Any], *, request_id: str | None = None) -> Envelope:
+    def run(self, task: str, raw_inputs: dict[str, Any], *, request_id: str | None = None,
+            cache: CacheMode = "use") -> Envelope:
         spec = self.spec(task)
         inputs_model = spec.input_model.model_validate(raw_inputs)  # ValidationError -> 422 upstream
         request_id = request_id or uuid.uuid4().hex
@@ -81,13 +85,58 @@ class Pipeline:
 
         with timer("retrieve"):
             evidence = collect(spec, inputs, self.container.retriever)
+        lookup = None
+        if cache != "bypass" and not evidence.insufficient:
+            with timer("cache"):
+                lookup = self._cache_lookup(spec, inputs, prompt.version, evidence)
+            if lookup.envelope is not None and cache == "use":
+                return self._from_cache(lookup, request_id, timer)
         with timer("generate"):
             # No evidence, no answer: the LLM is not asked when the evidence is insufficient.
             generation = self.generator.generate(spec, prompt, inputs, evidence, use_llm=not evidence.insufficient)
         with timer("guard"):
             generation, output = self._guarded(spec, prompt, inputs, evidence, generation, report, timer)
-        return self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
-                              reason=evidence.reason)
+        envelope = self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
+                                  reason=evidence.reason)
+        if lookup is not None:
+            self._cache_store(spec, lookup, envelope)
+        return envelope
+
+    # --- cache ---------------------------------------------------------------------
+    def _cache_lookup(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, evidence: EvidenceSet) -> "_Lookup":
+        cache = self.container.cache
+        info = self.generator.info
+        signature = evidence_signature(evidence.hits)
+        lookup = _Lookup(spec.name, cache_key(spec.name, inputs, prompt_version, f"{info.name}:{info.model}", signature),
+                         signature)
+        found = cache.get(lookup.key)
+        if found is not None:
+            lookup.envelope, lookup.status = found, "hit"
+        elif spec.cache.semantic and spec.data.get("semantic_field"):
+            lookup.vector = self.container.embedder.embed([str(inputs[spec.data["semantic_field"]])])[0]
+            near = cache.semantic_get(spec.name, signature, lookup.vector)
+            if near is not None:
+                lookup.envelope, lookup.status = near[0], "semantic_hit"
+        cache.count(spec.name, "hit" if lookup.envelope is not None else "miss")
+        return lookup
+
+    def _from_cache(self, lookup: "_Lookup", request_id: str, timer: StageTimer) -> Envelope:
+        envelope = Envelope.model_validate(lookup.envelope)
+        envelope.request_id = request_id
+        envelope.cache = CacheInfo(status=lookup.status, key=lookup.key)
+        envelope.usage = type(envelope.usage)()  # nothing was spent on this request
+        envelope.timings_ms = timer.total()
+        return envelope
+
+    def _cache_store(self, spec: TaskSpec, lookup: "_Lookup", envelope: Envelope) -> None:
+        """Only outputs that passed the guards are kept; fallbacks are not pinned for a TTL."""
+        envelope.cache = CacheInfo(status="miss", key=lookup.key)
+        if envelope.guard.verdict not in ("pass", "fixed") or envelope.backend.fallback:
+            return
+        cache = self.container.cache
+        cache.put(lookup.key, envelope.model_dump(mode="json"), spec.cache.ttl_s)
+        if lookup.vector is not None:
+            cache.semantic_put(spec.name, lookup.signature, lookup.vector, lookup.key, spec.cache.ttl_s)
 
     # --- output guard with its actions -------------------------------------------
     def _guarded(self, spec, prompt, inputs, evidence, generation: Generation, report: GuardReport, timer):
@@ -141,6 +190,16 @@ class Pipeline:
             backend=generation.backend, prompt_version=prompt_version,
             insufficient_evidence=evidence.insufficient, reason=reason, timings_ms=timer.total(),
         )
+
+
+@dataclass
+class _Lookup:
+    task: str
+    key: str
+    signature: str
+    envelope: dict[str, Any] | None = None
+    status: str = "miss"
+    vector: Any = None
 
 
 def _escalate(check: OutputCheck) -> OutputCheck:

@@ -62,7 +62,7 @@ def container_with(base: Container, **overrides) -> Container:
     are shared, so tests can vary the generator cheaply.
     """
     container = Container(base.settings.model_copy(update=overrides))
-    for name in ("analyzer", "embedder", "store", "retriever"):
+    for name in ("analyzer", "embedder", "store", "retriever", "cache"):
         container.__dict__[name] = getattr(base, name)
     return container
 
@@ -81,3 +81,11 @@ def llm_container(small_container, fake_llm) -> Container:
     fake_llm.reset()
     return container_with(small_container, llm_base_url=fake_llm.base_url, llm_model="fake-model",
                           llm_max_retries=1, llm_timeout_s=2.0)
+
+
+@pytest.fixture(autouse=True)
+def _clean_response_cache(request):
+    """Tests of pipeline behaviour must not see answers cached by earlier tests."""
+    if {"small_container", "llm_container", "client"} & set(request.fixturenames):
+        request.getfixturevalue("small_container").cache.purge()
+    yield

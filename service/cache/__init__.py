@@ -1,0 +1,1 @@
+"""Response cache: exact keys, diskcache/Redis stores, the semantic index, counters."""

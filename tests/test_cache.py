@@ -1,0 +1,148 @@
+"""Response cache: exact hits, invalidation by evidence, semantic reuse, corruption, purge, Redis."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from service.cache.keys import cache_key, normalise
+from service.cache.stores import RedisStore
+from service.retrieval.ingest import run_ingest
+from service.retrieval.loaders import Source
+from tests.fakes.fake_openai import HTTPError
+
+
+def test_second_request_is_a_hit_with_nothing_spent(small_container):
+    first = small_container.pipeline.run("summary", {"product_id": "P902"})
+    second = small_container.pipeline.run("summary", {"product_id": "P902"})
+    assert first.cache.status == "miss" and second.cache.status == "hit"
+    assert second.output == first.output and second.citations == first.citations
+    assert second.request_id != first.request_id
+    assert second.usage.prompt_tokens == 0 and second.usage.cost == 0
+    assert "generate" not in second.timings_ms
+
+
+def test_bypass_and_refresh(small_container):
+    small_container.pipeline.run("summary", {"product_id": "P902"})
+    assert small_container.pipeline.run("summary", {"product_id": "P902"}, cache="bypass").cache.status == "bypass"
+    assert small_container.pipeline.run("summary", {"product_id": "P902"}, cache="refresh").cache.status == "miss"
+
+
+def test_inputs_are_normalised_for_the_key():
+    assert normalise({"question": "  교환   배송비?  ", "order_context": None}) == {"question": "교환 배송비?"}
+    a = cache_key("cs_answer", {"question": "Return  FEE?"}, "v1+x", "offline:m", "sig")
+    assert a == cache_key("cs_answer", {"question": "return fee?"}, "v1+x", "offline:m", "sig")
+    assert a != cache_key("cs_answer", {"question": "return fee?"}, "v2+y", "offline:m", "sig")
+    assert a.startswith("cs_answer|v1+x|")
+
+
+def test_changed_evidence_misses(fresh_container):
+    knowledge = fresh_container.settings.knowledge_dir
+    faq = knowledge / "faq_small.jsonl"
+    run_ingest(fresh_container, [Source(faq, "faq", "faq")], show_progress=False)
+    question = {"question": "교환 배송비는 얼마인가요?"}
+    assert fresh_container.pipeline.run("cs_answer", question).cache.status == "miss"
+    assert fresh_container.pipeline.run("cs_answer", question).cache.status == "hit"
+    faq.write_text(faq.read_text().replace("6,000원", "7,000원"))
+    run_ingest(fresh_container, [Source(faq, "faq", "faq")], show_progress=False)
+    fresh_container.retriever.refresh()
+    again = fresh_container.pipeline.run("cs_answer", question)
+    assert again.cache.status == "miss" and "7,000원" in again.output["answer"]
+
+
+def test_paraphrase_with_the_same_evidence_is_a_semantic_hit(small_container):
+    first = small_container.pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
+    near = small_container.pipeline.run("cs_answer", {"question": "교환하면 배송비가 얼마인가요?"})
+    assert first.cache.status == "miss"
+    assert near.cache.status == "semantic_hit" and near.output == first.output
+
+
+def test_question_with_other_evidence_is_not_reused(small_container):
+    small_container.pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
+    other = small_container.pipeline.run("cs_answer", {"question": "반품 신청은 언제까지 할 수 있나요?"})
+    assert other.cache.status == "miss" and "7일" in other.output["answer"]
+
+
+def test_fallback_outputs_are_not_cached(llm_container, fake_llm):
+    fake_llm.set_default(HTTPError(500))
+    first = llm_container.pipeline.run("summary", {"product_id": "P901"})
+    assert first.backend.fallback
+    assert llm_container.pipeline.run("summary", {"product_id": "P901"}).cache.status == "miss"
+
+
+def test_corrupted_entry_is_recomputed_not_served(small_container):
+    first = small_container.pipeline.run("summary", {"product_id": "P904"})
+    store = small_container.cache.store
+    store._cache.set(first.cache.key, "{not json")  # as a torn write would leave it
+    again = small_container.pipeline.run("summary", {"product_id": "P904"})
+    assert again.cache.status == "miss" and again.output == first.output
+
+
+def test_stats_and_purge(small_container):
+    pipeline, cache = small_container.pipeline, small_container.cache
+    pipeline.run("summary", {"product_id": "P901"})
+    pipeline.run("summary", {"product_id": "P901"})
+    pipeline.run("cs_answer", {"question": "교환 배송비는 얼마인가요?"})
+    stats = cache.stats()
+    assert stats["summary"]["entries"] == 1 and stats["summary"]["hit"] >= 1
+    version = pipeline.run("summary", {"product_id": "P901"}).prompt_version
+    assert cache.purge(task="summary", prompt_version="summary-v0") == 0
+    assert cache.purge(task="summary", prompt_version=version.split("+")[0]) == 1
+    assert cache.stats()["cs_answer"]["entries"] == 1
+    assert pipeline.run("summary", {"product_id": "P901"}).cache.status == "miss"
+
+
+# --- Redis ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (make test installs it from Debian's packages)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                RedisStore(url).ping()
+                break
+            except Exception:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def test_redis_store_round_trip_and_counters(redis_url):
+    store = RedisStore(redis_url, namespace="t1")
+    store.set("summary|v1|abc", {"output": {"summary": "요약"}}, ttl_s=60)
+    assert store.get("summary|v1|abc") == {"output": {"summary": "요약"}}
+    assert list(store.keys("summary|")) == ["summary|v1|abc"]
+    store.incr("cache|summary|hit")
+    store.incr("cache|summary|hit", 2)
+    assert store.counters("cache|") == {"cache|summary|hit": 3}
+    store._redis.set("t1:c:broken", b"\xff{")
+    assert store.get("broken") is None and store._redis.get("t1:c:broken") is None
+
+
+def test_pipeline_on_redis_shares_entries_between_replicas(small_container, redis_url):
+    from tests.conftest import container_with
+
+    replica_a = container_with(small_container, redis_url=redis_url)
+    replica_b = container_with(small_container, redis_url=redis_url)
+    replica_a.__dict__.pop("cache", None)
+    replica_b.__dict__.pop("cache", None)
+    replica_a.cache.purge()
+    assert replica_a.pipeline.run("summary", {"product_id": "P901"}).cache.status == "miss"
+    assert replica_b.pipeline.run("summary", {"product_id": "P901"}).cache.status == "hit"
