@@ -125,6 +125,10 @@ def _print_hits(result) -> None:
 ask_app = typer.Typer(no_args_is_help=True, help="Run one task through the pipeline (same path as REST).")
 app.add_typer(ask_app, name="ask")
 
+from service.guards.cli import guard_app  # noqa: E402  (light: imports guards only when run)
+
+app.add_typer(guard_app, name="guard")
+
 
 def _ask(task: str, inputs: dict, as_json: bool) -> None:
     from pydantic import ValidationError
@@ -172,6 +176,28 @@ def ask_cs(
 ) -> None:
     """CS answer draft: commerce-guard ask cs '교환 배송비 얼마예요?'"""
     _ask("cs_answer", {"question": question, "order_context": order_context}, as_json)
+
+
+@app.command()
+def audit(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=10_000),
+    task: Optional[str] = typer.Option(None, "--task"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Recent blocked, fixed and fallen-back outputs (personal data redacted)."""
+    rows = _container().audit.recent(limit, task)
+    if as_json:
+        for row in rows:
+            out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    import datetime
+
+    table = Table("time (UTC)", "request", "task", "verdict", "actions", "failures", title="audit")
+    for r in rows:
+        when = datetime.datetime.fromtimestamp(r["created_at"], datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        failures = "; ".join(f"{f['direction']}:{f['check']}" for f in r["failures"])
+        table.add_row(when, r["request_id"][:12], r["task"], r["verdict"], ",".join(r["actions"]), failures)
+    out.print(table)
 
 
 @app.command()

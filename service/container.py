@@ -83,3 +83,9 @@ class Container:
         s = self.settings
         store = RedisStore(s.redis_url) if s.redis_url else DiskCacheStore(s.cache_dir)
         return ResponseCache(store, s.semantic_cache_threshold)
+
+    @cached_property
+    def audit(self):
+        from service.guards.audit import AuditLog
+
+        return AuditLog(self.settings.data_dir / "audit.db")

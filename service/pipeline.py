@@ -80,8 +80,8 @@ class Pipeline:
             output = offline.refusal(spec.name, spec.data, refusal)
             # Nothing is generated: the reply is the task's vetted template.
             handoff = Generation(output, BackendInfo(name="handoff", model="template"))
-            return self._envelope(spec, request_id, prompt.version, output, EvidenceSet(), report, handoff, timer,
-                                  reason=refusal)
+            return self._audited(self._envelope(spec, request_id, prompt.version, output, EvidenceSet(), report,
+                                                handoff, timer, reason=refusal))
 
         with timer("retrieve"):
             evidence = collect(spec, inputs, self.container.retriever)
@@ -100,6 +100,12 @@ class Pipeline:
                                   reason=evidence.reason)
         if lookup is not None:
             self._cache_store(spec, lookup, envelope)
+        return self._audited(envelope)
+
+    def _audited(self, envelope: Envelope) -> Envelope:
+        """Every blocked, fixed or fallen-back output is written to the audit log."""
+        if envelope.guard.verdict != "pass" or envelope.guard.actions:
+            self.container.audit.record(envelope)
         return envelope
 
     # --- cache ---------------------------------------------------------------------
@@ -163,6 +169,8 @@ class Pipeline:
                 continue
             return self._refrain(spec, inputs, evidence, generation, check, report)
         report.output = check.checks
+        if report.actions:
+            report.verdict = "fixed"
         return generation, generation.output
 
     def _refrain(self, spec, inputs, evidence, generation: Generation, failed: OutputCheck, report: GuardReport):

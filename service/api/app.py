@@ -12,13 +12,13 @@ from service.container import Container
 
 
 def create_app(container: Container | None = None) -> FastAPI:
-    from service.api.routes import health, search, tasks
+    from service.api.routes import guard, health, search, tasks
 
     app = FastAPI(title="commerce-guard", version=service.__version__,
                   description="Guarded LLM/RAG service for commerce content: grounded, checked, cited.")
     app.state.container = container or Container(get_settings())
     errors.install(app)
     app.add_middleware(RequestIdAndLimits, max_body_bytes=app.state.container.settings.max_body_bytes)
-    for module in (health, search, tasks):
+    for module in (health, search, tasks, guard):
         app.include_router(module.router)
     return app

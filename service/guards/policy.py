@@ -146,6 +146,31 @@ class GuardRunner:
         fixed = _apply(output, prose, edits, evidence) if action != "refrain" else None
         return OutputCheck(False, results, action, fixed, "\n".join(feedback))
 
+    # --- guard as a service -------------------------------------------------------------
+    def check_text(self, text: str, evidence: list[str] | None, checks: list[str]) -> dict[str, Any]:
+        """Audit existing copy with no generation: the same validators, a flat report."""
+        wanted = [c for c in checks if c in OUTPUT_VALIDATORS and (c != "grounding" or evidence)]
+        metadata = {"evidence": [Evidence(f"E{i + 1}", e) for i, e in enumerate(evidence or [])],
+                    "grounding_checker": self.grounding_checker if "grounding" in wanted else None, "details": {}}
+        failed = {}
+        if wanted and text.strip():
+            guard = self._guard(("output", tuple(wanted)), [OUTPUT_VALIDATORS[c] for c in wanted])
+            failed = {CHECK_OF[s.validator_name]: s for s in _failed(guard.validate(text, metadata=metadata))}
+        spans = lambda check: failed[check].error_spans or [] if check in failed else []
+        report: dict[str, Any] = {
+            "verdict": "fail" if failed else "pass",
+            "banned_words": [{"term": sp.reason.partition(": ")[2], "category": sp.reason.partition(": ")[0],
+                              "start": sp.start, "end": sp.end} for sp in spans("banned_words")],
+            "pii": [{"type": sp.reason, "start": sp.start, "end": sp.end} for sp in spans("pii")],
+        }
+        grounding = metadata["details"].get("grounding")
+        if grounding is not None:
+            report["grounding"] = {"verdict": grounding.verdict, "score": round(grounding.score, 4),
+                                   "claims": [_claim_detail(c, []) for c in grounding.claims]}
+        else:
+            report["grounding"] = {"verdict": "skipped", "score": None, "claims": []}
+        return report
+
     def _catalog(self, outfits: list[dict], evidence, feedback: list[str]) -> CheckResult:
         products = [h for h in evidence.hits if h.metadata.get("kind") == "product"]
         metadata = {"known_ids": [h.id for h in products],

@@ -1,0 +1,70 @@
+"""Audit log of every blocked, fixed or fallen-back output (SQLite under data_dir).
+
+What is stored is already redacted: check names, verdicts, actions and the
+failing claims with personal data replaced by placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from service.guards.pii import redact
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at REAL NOT NULL,
+    request_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    actions TEXT NOT NULL,
+    failures TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_created ON audit (created_at);
+"""
+
+
+class AuditLog:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def record(self, envelope) -> None:
+        guard = envelope.guard
+        failures = [_failure(direction, c) for direction, checks in (("input", guard.input), ("output", guard.output))
+                    for c in checks if c.verdict == "fail"]
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audit (created_at, request_id, task, verdict, actions, failures) VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), envelope.request_id, envelope.task, guard.verdict, json.dumps(guard.actions),
+                 json.dumps(failures, ensure_ascii=False)),
+            )
+
+    def recent(self, limit: int = 20, task: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT created_at, request_id, task, verdict, actions, failures FROM audit"
+        args: tuple = ()
+        if task:
+            query, args = query + " WHERE task = ?", (task,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [{"created_at": r[0], "request_id": r[1], "task": r[2], "verdict": r[3],
+                 "actions": json.loads(r[4]), "failures": json.loads(r[5])} for r in rows]
+
+
+def _failure(direction: str, check) -> dict[str, Any]:
+    details = []
+    for d in check.details:
+        item = {k: v for k, v in d.items() if k in ("verdict", "reason", "type", "category", "term", "signal", "field", "item")}
+        if "text" in d:
+            item["text"] = redact(str(d["text"]))[0]
+        if d.get("verdict", "fail") != "supported":
+            details.append(item)
+    return {"direction": direction, "check": check.check, "action": check.action, "details": details}
