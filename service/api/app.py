@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import service
@@ -14,9 +16,17 @@ from service.container import Container
 def create_app(container: Container | None = None) -> FastAPI:
     from service.api.routes import guard, health, search, tasks
 
-    app = FastAPI(title="commerce-guard", version=service.__version__,
+    container = container or Container(get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # Before the first request: indexes loaded, evidence analysed (readiness waits for it).
+        app.state.warm_documents = container.warm_up()
+        yield
+
+    app = FastAPI(title="commerce-guard", version=service.__version__, lifespan=lifespan,
                   description="Guarded LLM/RAG service for commerce content: grounded, checked, cited.")
-    app.state.container = container or Container(get_settings())
+    app.state.container = container
     errors.install(app)
     app.add_middleware(RequestIdAndLimits, max_body_bytes=app.state.container.settings.max_body_bytes)
     for module in (health, search, tasks, guard):

@@ -127,6 +127,11 @@ class HybridRetriever:
             self._registry_at = 0.0
 
     # --- lookups -----------------------------------------------------------------
+    def documents(self, collection: str) -> list[tuple[str, str]]:
+        """(id, text) of every live document of a collection (loads its index)."""
+        index = self._index(collection)
+        return list(zip(index.ids, index.texts)) if index else []
+
     def get(self, collection: str, doc_id: str) -> Hit | None:
         index = self._index(collection)
         if index is None or doc_id not in index.position:
