@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1-mini": (0.40, 1.60)}
     )
+    batch_discount: float = Field(0.5, gt=0, le=1, description="Price factor of the OpenAI Batch API (half price).")
+
+    daily_budget_usd: dict[str, float] = Field(
+        default_factory=dict, description='Per-task LLM spend per UTC day, e.g. {"cs_answer": 20}; over it: cache or offline.'
+    )
 
     # --- cache ---------------------------------------------------------------
     redis_url: str | None = Field(None, description="Redis URL for a cache shared by replicas; diskcache when unset.")

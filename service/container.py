@@ -90,6 +90,12 @@ class Container:
 
         return AuditLog(self.settings.data_dir / "audit.db")
 
+    @cached_property
+    def ledger(self):
+        from service.cache.ledger import Ledger
+
+        return Ledger(self.cache.store, self.settings.daily_budget_usd)
+
     def warm_up(self) -> int:
         """Load every index and analyse all evidence once, so that the first requests
         do not pay for it (a cold grounding check is several times slower)."""

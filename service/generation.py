@@ -46,9 +46,10 @@ class Generator:
         return BackendInfo(name=self.llm.name, model=self.llm.model)
 
     def generate(self, spec: TaskSpec, prompt: PromptTemplate, inputs: dict[str, Any], evidence: EvidenceSet,
-                 *, use_llm: bool = True) -> Generation:
-        if self.llm is None or not use_llm:
-            return self.compose(spec, inputs, evidence, reason=None if self.llm is None else "llm not used")
+                 *, skip_llm: str | None = None) -> Generation:
+        """``skip_llm`` names why the LLM must not be called (no evidence, budget spent)."""
+        if self.llm is None or skip_llm:
+            return self.compose(spec, inputs, evidence, reason=skip_llm)
         messages = prompt.render(inputs, [_evidence_item(h) for h in evidence.hits])
         return self._call(spec, prompt, messages, inputs, evidence)
 

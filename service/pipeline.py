@@ -92,15 +92,23 @@ class Pipeline:
             if lookup.envelope is not None and cache == "use":
                 return self._from_cache(lookup, request_id, timer)
         with timer("generate"):
-            # No evidence, no answer: the LLM is not asked when the evidence is insufficient.
-            generation = self.generator.generate(spec, prompt, inputs, evidence, use_llm=not evidence.insufficient)
+            generation = self.generator.generate(spec, prompt, inputs, evidence, skip_llm=self._skip_llm(spec, evidence))
         with timer("guard"):
             generation, output = self._guarded(spec, prompt, inputs, evidence, generation, report, timer)
         envelope = self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
                                   reason=evidence.reason)
         if lookup is not None:
             self._cache_store(spec, lookup, envelope)
+        usage = envelope.usage
+        self.container.ledger.record(spec.name, usage.prompt_tokens, usage.completion_tokens, usage.cost)
         return self._audited(envelope)
+
+    def _skip_llm(self, spec: TaskSpec, evidence: EvidenceSet) -> str | None:
+        if evidence.insufficient:
+            return "insufficient evidence"  # no evidence, no answer: the LLM is not asked
+        if self.generator.llm is not None and self.container.ledger.over_budget(spec.name):
+            return "daily budget exceeded"
+        return None
 
     def _audited(self, envelope: Envelope) -> Envelope:
         """Every blocked, fixed or fallen-back output is written to the audit log."""
@@ -111,10 +119,8 @@ class Pipeline:
     # --- cache ---------------------------------------------------------------------
     def _cache_lookup(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, evidence: EvidenceSet) -> "_Lookup":
         cache = self.container.cache
-        info = self.generator.info
         signature = evidence_signature(evidence.hits)
-        lookup = _Lookup(spec.name, cache_key(spec.name, inputs, prompt_version, f"{info.name}:{info.model}", signature),
-                         signature)
+        lookup = _Lookup(spec.name, self._key(spec, inputs, prompt_version, signature), signature)
         found = cache.get(lookup.key)
         if found is not None:
             lookup.envelope, lookup.status = found, "hit"
@@ -144,23 +150,46 @@ class Pipeline:
         if lookup.vector is not None:
             cache.semantic_put(spec.name, lookup.signature, lookup.vector, lookup.key, spec.cache.ttl_s)
 
+    def cached(self, task: str, raw_inputs: dict[str, Any]) -> bool:
+        """True when run() would be served by an exact cache hit: same inputs, evidence content
+        hashes, prompt version and backend/model. For the nightly batch's --changed-only; counts
+        neither a hit nor a miss."""
+        spec = self.spec(task)
+        screen = self.guards.screen_input(spec, spec.input_model.model_validate(raw_inputs))
+        if screen.blocked or _handoff_cue(spec, screen.inputs):
+            return False  # refusals are never cached
+        evidence = collect(spec, screen.inputs, self.container.retriever)
+        if evidence.insufficient:
+            return False
+        version = load_prompt(self.container.settings.prompts_dir, spec.prompt).version
+        key = self._key(spec, screen.inputs, version, evidence_signature(evidence.hits))
+        return self.container.cache.get(key) is not None
+
+    def _key(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, signature: str) -> str:
+        info = self.generator.info  # the configured backend: a fallback answer is never cached
+        return cache_key(spec.name, inputs, prompt_version, f"{info.name}:{info.model}", signature)
+
     # --- output guard with its actions -------------------------------------------
     def _guarded(self, spec, prompt, inputs, evidence, generation: Generation, report: GuardReport, timer):
+        """Carry out the policy's action until the output passes: fix (drop the failing
+        sentences when the rest stands), reask (bounded), else refrain. A reask that is
+        not possible (offline composer, reasks used up) tries the fix first."""
         check = self.guards.check_output(spec, generation.output, evidence)
-        reasks = 0
+        reasks, fix_tried = 0, False
         while not check.passed:
-            if check.action == "fix" and check.fixed is not None:
+            can_reask = generation.from_llm and reasks < spec.guard.max_reasks
+            wants_fix = check.action == "fix" or (check.action == "reask" and not can_reask)
+            if wants_fix and check.fixed is not None and not fix_tried:
+                fix_tried = True
                 report.actions.append("fix")
-                fixed = self.guards.check_output(spec, check.fixed, evidence)
-                if fixed.passed:
-                    check, generation.output = fixed, check.fixed
-                    report.verdict = "fixed"
-                    break
-                check = _escalate(fixed)
+                candidate = check.fixed
+                check = self.guards.check_output(spec, candidate, evidence)
+                if check.passed:
+                    generation.output = candidate
                 continue
-            if check.action in ("reask", "fix") and generation.from_llm and reasks < spec.guard.max_reasks:
+            if check.action in ("fix", "reask") and can_reask:
                 report.actions.append("reask")
-                reasks += 1
+                reasks, fix_tried = reasks + 1, False
                 with timer("generate"):
                     retry = self.generator.reask(spec, prompt, generation, check.feedback, inputs, evidence)
                 retry.usage = _add_usage(generation.usage, retry.usage)
@@ -208,13 +237,6 @@ class _Lookup:
     envelope: dict[str, Any] | None = None
     status: str = "miss"
     vector: Any = None
-
-
-def _escalate(check: OutputCheck) -> OutputCheck:
-    """A fix that did not pass becomes a reask (or a refrain when no reask is possible)."""
-    check.action = "reask"
-    check.fixed = None
-    return check
 
 
 def _add_usage(a, b):

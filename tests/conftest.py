@@ -89,3 +89,15 @@ def _clean_response_cache(request):
     if {"small_container", "llm_container", "client"} & set(request.fixturenames):
         request.getfixturevalue("small_container").cache.purge()
     yield
+
+
+@pytest.fixture(scope="session")
+def kb_container(tmp_path_factory) -> Container:
+    """A read-only index of the real sample knowledge base (knowledge/), shared by the session."""
+    from service.retrieval.loaders import default_sources
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("kb-index") / "var")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    container = Container(settings)
+    run_ingest(container, default_sources(settings.knowledge_dir), show_progress=False)
+    return container

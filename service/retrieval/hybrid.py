@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ INTERNAL_KEYS = {HASH_KEY, TITLE_KEY, TERMS_KEY}
 # starts above that floor and is full at the ceiling.
 DENSE_FLOOR, DENSE_CEILING = 0.2, 0.7
 REGISTRY_TTL_S = 2.0
+ANALYSED_QUERIES = 1024
 
 
 @dataclass
@@ -100,6 +102,7 @@ class HybridRetriever:
         self._registry: dict[str, str] = {}
         self._registry_at = 0.0
         self._lock = threading.Lock()
+        self._analysed: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
 
     # --- loading ---------------------------------------------------------------
     def collections(self) -> dict[str, str]:
@@ -121,6 +124,21 @@ class HybridRetriever:
                 index = _CollectionIndex(physical, collection.get(include=["documents", "metadatas", "embeddings"]))
                 self._indexes[logical] = index
             return index
+
+    def _analyse(self, query: str) -> tuple[list[str], np.ndarray]:
+        """Morphemes and embedding of a query, memoised: a styling request searches
+        the same text once per category, and popular questions come back all day."""
+        with self._lock:
+            cached = self._analysed.get(query)
+            if cached is not None:
+                self._analysed.move_to_end(query)
+                return cached
+        analysed = (self.analyzer.content_terms(query), self.embedder.embed([query])[0])
+        with self._lock:
+            self._analysed[query] = analysed
+            if len(self._analysed) > ANALYSED_QUERIES:
+                self._analysed.popitem(last=False)
+        return analysed
 
     def refresh(self) -> None:
         with self._lock:
@@ -145,8 +163,7 @@ class HybridRetriever:
         filters = filters or Filters()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        terms = self.analyzer.content_terms(query)
-        vector = self.embedder.embed([query])[0]
+        terms, vector = self._analyse(query)
         timings["encode"] = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.llm.offline.common import Evidence, cite, josa, product_of
+from service.llm.offline.common import Evidence, cite, josa, product_of, sentences
 from service.retrieval.records import FEATURES
 from service.retrieval.render import CATEGORY_LABELS, RETURN_POLICY_LABELS, won
 
@@ -28,7 +28,9 @@ def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) ->
                       pid, *policy_ids))
     best = max(p.reviews, key=lambda r: (r.rating, -len(r.text)), default=None)
     if best is not None and len(parts) < 5:
-        parts.append(cite(f"구매 고객 리뷰(★{best.rating})에는 \"{best.text}\"라는 평이 있습니다.", pid))
+        # One sentence of the review, in the evidence's own form: quoting a whole review
+        # would split into fragments that no longer say who said what.
+        parts.append(cite(f"구매 고객 리뷰(★{best.rating}): {sentences(best.text)[0]}", pid))
     elif p.care and len(parts) < 5:
         parts.append(cite(f"세탁/관리는 {', '.join(p.care)} 기준을 따라 주세요.", pid))
 
@@ -45,12 +47,9 @@ def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) ->
 
 
 def _features(features: dict[str, bool]) -> str:
-    has = [FEATURES[k][0] for k, v in features.items() if v]
-    lacks = [FEATURES[k][0] for k, v in features.items() if not v]
-    if has and lacks:
-        return f"{', '.join(has)} 기능이 있으며, {', '.join(lacks)} 기능은 없습니다."
-    if has:
-        return f"{', '.join(has)} 기능이 있습니다."
-    if lacks:
-        return f"{', '.join(lacks)} 기능은 없습니다."
-    return ""
+    """Each feature with its own polarity, in the evidence's own "label: 있음/없음" form:
+    a list sharing one predicate ("A, B 있으며, C 없습니다") leaves the negation's scope
+    ambiguous for a reader and for the grounding check."""
+    if not features:
+        return ""
+    return "기능 정보는 " + ", ".join(f"{FEATURES[k][0]}: {'있음' if v else '없음'}" for k, v in features.items()) + "입니다."
