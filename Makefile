@@ -32,8 +32,12 @@ system-deps:
 	    (apt-get install -y -q redis-server || (apt-get update -q && apt-get install -y -q redis-server)) >/dev/null; \
 	  else echo "note: redis-server not found; the Redis tests will be skipped (apt-get install redis-server)"; fi; }
 
+# Unit, contract and integration tests, then the eval suite on the offline backend
+# (a private index under var/ci-eval; the gate fails the run on a regression).
 test: install system-deps
 	$(BIN)/python -m pytest
+	$(BIN)/commerce-guard --data-dir var/ci-eval ingest --quiet
+	$(BIN)/commerce-guard --data-dir var/ci-eval eval
 
 bench: install index
 	$(BIN)/python bench/retrieval.py

@@ -19,7 +19,8 @@ BLOCK = re.compile(r"^\[(?P<id>[A-Za-z0-9_-]+)\] (?P<title>.*)\n(?P<text>(?:(?!\
 
 
 def _evidence(body: dict) -> list[dict]:
-    user = body["messages"][-1]["content"]
+    # The last message holding evidence: a reask appends feedback after it.
+    user = next(m["content"] for m in reversed(body["messages"]) if "<evidence>" in m["content"])
     inner = user.split("<evidence>", 1)[1].split("</evidence>", 1)[0]
     return [m.groupdict() for m in BLOCK.finditer(inner.strip() + "\n")]
 

@@ -42,7 +42,9 @@ def _container():
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    # Raw text, unwrapped: messages hold paths and [brackets] that rich would mangle.
+    console.print("[red]error:[/red]", end=" ")
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -124,10 +126,21 @@ def _print_hits(result) -> None:
 
 ask_app = typer.Typer(no_args_is_help=True, help="Run one task through the pipeline (same path as REST).")
 app.add_typer(ask_app, name="ask")
+from service.batch.cli import batch_app  # noqa: E402
 
+app.add_typer(batch_app, name="batch")
+
+from service.api.keys_cli import keys_app  # noqa: E402
+from service.cache.cli import cache_app  # noqa: E402
 from service.guards.cli import guard_app  # noqa: E402  (light: imports guards only when run)
 
 app.add_typer(guard_app, name="guard")
+app.add_typer(cache_app, name="cache")
+app.add_typer(keys_app, name="keys")
+
+from service.evals.cli import eval_app  # noqa: E402  (light: the harness loads only when run)
+
+app.add_typer(eval_app, name="eval")
 
 
 def _ask(task: str, inputs: dict, as_json: bool) -> None:
@@ -211,11 +224,14 @@ def serve(
 
     from service.config import get_settings
 
+    from service.observability.logs import configure
+
+    configure()
     settings = get_settings()
     if workers > 1 and not settings.chroma_url:
         _fail("several workers need a Chroma server (set CG_CHROMA_URL); the embedded store is not multi-process safe")
     uvicorn.run("service.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", access_log=False)  # our JSON access log replaces it
 
 
 if __name__ == "__main__":

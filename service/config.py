@@ -70,16 +70,25 @@ class Settings(BaseSettings):
         default_factory=dict, description='Per-task LLM spend per UTC day, e.g. {"cs_answer": 20}; over it: cache or offline.'
     )
 
+    grounding_judge: Literal["rules", "llm"] = Field(
+        "rules", description="llm: an LLM labels each claim (needs llm_base_url); the rule checker is its fallback."
+    )
+
     # --- cache ---------------------------------------------------------------
     redis_url: str | None = Field(None, description="Redis URL for a cache shared by replicas; diskcache when unset.")
     semantic_cache_threshold: float = Field(
-        0.9, ge=0, le=1, description="Question cosine needed to reuse an answer with the same evidence set."
+        0.98, ge=0, le=1, description="Question cosine needed to reuse an answer with the same evidence set "
+                                      "(for tasks whose spec enables the semantic cache)."
     )
 
     # --- serving -------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    auth_mode: Literal["auto", "keys", "off"] = Field(
+        "auto", description="auto: loopback clients only until an API key exists, then keys; keys: always; "
+                            "off: no checks (only behind a gateway that authenticates)."
+    )
 
     @property
     def chroma_dir(self) -> Path:

@@ -96,6 +96,18 @@ class Container:
 
         return Ledger(self.cache.store, self.settings.daily_budget_usd)
 
+    @cached_property
+    def api_keys(self):
+        from service.api.keys import KeyStore
+
+        return KeyStore(self.settings.data_dir / "api_keys.json")
+
+    @cached_property
+    def metrics(self):
+        from service.observability.metrics import Metrics
+
+        return Metrics()
+
     def warm_up(self) -> int:
         """Load every index and analyse all evidence once, so that the first requests
         do not pay for it (a cold grounding check is several times slower)."""

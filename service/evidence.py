@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
@@ -39,8 +40,13 @@ class EvidenceSet:
         return {h.id: h for h in self.hits}
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str):
+    return _jinja.from_string(template)  # compiling costs ~1 ms; specs have a handful of templates
+
+
 def _render(template: str, context: dict[str, Any]) -> str:
-    return _jinja.from_string(template).render(context).strip()
+    return _compiled(template).render(context).strip()
 
 
 def collect(spec: TaskSpec, inputs: dict[str, Any], retriever: HybridRetriever) -> EvidenceSet:
@@ -50,7 +56,9 @@ def collect(spec: TaskSpec, inputs: dict[str, Any], retriever: HybridRetriever) 
         hits, reason = _run_step(step, spec, context, retriever)
         if step.get and step.required and not hits:
             raise NotFound(f"{step.collection} has no document {_render(step.get, context)!r}")
-        if reason and (step.gate or step.required):
+        if step.require_in_stock and hits and not hits[0].metadata.get("in_stock", True):
+            reason = f"{hits[0].id} is sold out in every size"
+        if reason and (step.gate or step.required or step.require_in_stock):
             evidence.insufficient, evidence.reason = True, f"{step.name}: {reason}"
         evidence.steps[step.name] = hits
         context[step.name] = hits[0] if step.get and hits else hits

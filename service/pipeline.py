@@ -6,6 +6,7 @@ REST routes, the CLI, the nightly batch and the eval runner all call
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -27,6 +28,8 @@ CITATION = re.compile(r"\[([A-Za-z][A-Za-z0-9_-]{0,40})\]")
 SNIPPET_CHARS = 160
 
 __all__ = ["Pipeline", "NotFound", "UnknownTask"]
+
+log = logging.getLogger("commerce_guard.pipeline")
 
 
 class UnknownTask(LookupError):
@@ -111,22 +114,30 @@ class Pipeline:
         return None
 
     def _audited(self, envelope: Envelope) -> Envelope:
-        """Every blocked, fixed or fallen-back output is written to the audit log."""
+        """Every blocked, fixed or fallen-back output goes to the audit log; every
+        response to the metrics and one log line (ids and verdicts, never text)."""
         if envelope.guard.verdict != "pass" or envelope.guard.actions:
             self.container.audit.record(envelope)
+        self.container.metrics.observe_envelope(envelope)
+        log.info("task", extra={"request_id": envelope.request_id, "task": envelope.task, "cache": envelope.cache.status,
+                                "guard": envelope.guard.verdict, "actions": envelope.guard.actions,
+                                "backend": envelope.backend.name, "fallback": envelope.backend.fallback_reason,
+                                "redactions": envelope.guard.redactions, "timings_ms": envelope.timings_ms})
         return envelope
 
     # --- cache ---------------------------------------------------------------------
     def _cache_lookup(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, evidence: EvidenceSet) -> "_Lookup":
         cache = self.container.cache
         signature = evidence_signature(evidence.hits)
-        lookup = _Lookup(spec.name, self._key(spec, inputs, prompt_version, signature), signature)
+        # The semantic index is per prompt version and backend too, like the exact key.
+        semantic = f"{prompt_version}|{self.generator.info.name}:{self.generator.info.model}|{signature}"
+        lookup = _Lookup(spec.name, self._key(spec, inputs, prompt_version, signature), semantic)
         found = cache.get(lookup.key)
         if found is not None:
             lookup.envelope, lookup.status = found, "hit"
         elif spec.cache.semantic and spec.data.get("semantic_field"):
             lookup.vector = self.container.embedder.embed([str(inputs[spec.data["semantic_field"]])])[0]
-            near = cache.semantic_get(spec.name, signature, lookup.vector)
+            near = cache.semantic_get(spec.name, lookup.signature, lookup.vector)
             if near is not None:
                 lookup.envelope, lookup.status = near[0], "semantic_hit"
         cache.count(spec.name, "hit" if lookup.envelope is not None else "miss")
@@ -138,6 +149,7 @@ class Pipeline:
         envelope.cache = CacheInfo(status=lookup.status, key=lookup.key)
         envelope.usage = type(envelope.usage)()  # nothing was spent on this request
         envelope.timings_ms = timer.total()
+        self.container.metrics.observe_envelope(envelope)
         return envelope
 
     def _cache_store(self, spec: TaskSpec, lookup: "_Lookup", envelope: Envelope) -> None:
@@ -245,11 +257,12 @@ def _add_usage(a, b):
 
 
 def _handoff_cue(spec: TaskSpec, inputs: dict[str, Any]) -> str | None:
-    """Questions that need a person (account data, complaints): cues are spec data."""
+    """Questions that need a person (account data, complaints): cues are spec data.
+    A cue must start a word: "내 주문" is a cue, "국내 주문" is not."""
     cues: dict[str, list[str]] = spec.data.get("handoff_cues", {})
     text = " ".join(str(v) for v in inputs.values() if isinstance(v, str)).lower()
     for kind, phrases in cues.items():
-        if any(p.lower() in text for p in phrases):
+        if any(re.search(r"(?<![0-9a-z가-힣])" + re.escape(p.lower()), text) for p in phrases):
             return f"handoff: {kind}"
     return None
 

@@ -33,6 +33,8 @@ def make_settings(tmp: Path, **overrides) -> Settings:
         shutil.copy(PROJECT_ROOT / "knowledge" / "user_dict.tsv", knowledge / "user_dict.tsv") if (
             PROJECT_ROOT / "knowledge" / "user_dict.tsv"
         ).exists() else None
+    # Access control has its own tests (test_auth.py); elsewhere the app is open.
+    overrides.setdefault("auth_mode", "off")
     return Settings(data_dir=tmp / "var", knowledge_dir=knowledge, **overrides)
 
 

@@ -55,17 +55,37 @@ def test_changed_evidence_misses(fresh_container):
     assert again.cache.status == "miss" and "7,000원" in again.output["answer"]
 
 
-def test_paraphrase_with_the_same_evidence_is_a_semantic_hit(small_container):
-    first = small_container.pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
-    near = small_container.pipeline.run("cs_answer", {"question": "교환하면 배송비가 얼마인가요?"})
+@pytest.fixture
+def semantic_pipeline(small_container):
+    """The semantic cache is off by default (measured); a spec can turn it on."""
+    from tests.conftest import container_with
+
+    container = container_with(small_container, semantic_cache_threshold=0.9)
+    container.__dict__.pop("cache", None)
+    pipeline = container.pipeline
+    spec = pipeline.specs["cs_answer"].model_copy(deep=True)
+    spec.cache.semantic = True
+    pipeline.specs = {**pipeline.specs, "cs_answer": spec}
+    return pipeline
+
+
+def test_paraphrase_with_the_same_evidence_is_a_semantic_hit(semantic_pipeline):
+    first = semantic_pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
+    near = semantic_pipeline.run("cs_answer", {"question": "교환하면 배송비가 얼마인가요?"})
     assert first.cache.status == "miss"
     assert near.cache.status == "semantic_hit" and near.output == first.output
 
 
-def test_question_with_other_evidence_is_not_reused(small_container):
-    small_container.pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
-    other = small_container.pipeline.run("cs_answer", {"question": "반품 신청은 언제까지 할 수 있나요?"})
+def test_question_with_other_evidence_is_not_reused(semantic_pipeline):
+    semantic_pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
+    other = semantic_pipeline.run("cs_answer", {"question": "반품 신청은 언제까지 할 수 있나요?"})
     assert other.cache.status == "miss" and "7일" in other.output["answer"]
+
+
+def test_semantic_cache_is_off_for_cs_by_default(small_container):
+    small_container.pipeline.run("cs_answer", {"question": "교환할 때 배송비는 얼마인가요?"})
+    near = small_container.pipeline.run("cs_answer", {"question": "교환하면 배송비가 얼마인가요?"})
+    assert near.cache.status == "miss"
 
 
 def test_fallback_outputs_are_not_cached(llm_container, fake_llm):

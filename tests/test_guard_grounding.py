@@ -115,6 +115,63 @@ def test_paraphrased_features(checker):
     assert judge(checker, "화이트는 살짝 비쳐요.", TEE) == "contradicted"
 
 
+# The rendered feature line of a catalogue product; Kiwi reads "비침: 없음" (and "안감: 없음") as
+# the noun 없음 since the user dictionary gained 비침, 안감, 구김, 발수 as nouns.
+RAYON = Evidence("P025", "레이온 하와이안 셔츠\n기능: 통기성: 있음, 비침: 없음, 구김 방지: 없음, 세탁기 사용: 없음\n핏: 루즈핏")
+LINED = Evidence("P005", "린넨 셔츠\n기능: 비침: 있음, 안감: 없음, 구김 방지: 있음, 세탁기 사용: 없음")
+
+
+def test_negative_spec_value_read_as_a_noun(checker):
+    for claim in ["비침이 없습니다.", "비침 없음.", "비침은 없어요.", "통기성이 있고, 비침은 없습니다.",
+                  "기능: 통기성 있음, 비침 없음, 구김 방지 없음, 세탁기 사용 없음."]:
+        assert judge(checker, claim, RAYON) == "supported", claim
+    assert judge(checker, "비침이 있어요.", RAYON) == "contradicted"
+    assert judge(checker, "안감이 없습니다.", LINED) == "supported"
+    assert judge(checker, "안감이 있어요.", LINED) == "contradicted"
+    # "N 없이" ends N's predicate: the 않 of 비치지 않아요 does not negate it again
+    skirt = Evidence("P064", "골지 니트 롱스커트\n기능: 신축성: 있음, 안감: 없음, 비침: 없음\n설명: 골 조직이 도톰한 니트 스커트예요.")
+    assert judge(checker, "골 조직이 도톰해 안감 없이도 비치지 않아요.", skirt) == "supported"
+    assert judge(checker, "골 조직이 도톰하고 안감이 있어 비치지 않아요.", skirt) == "contradicted"
+
+
+def test_list_items_share_the_predicate_after_the_list(checker):
+    # "A 기능이 있으며, B, C, D 기능은 없습니다": 없 negates every item of the second list
+    assert judge(checker, "통기성 기능이 있으며, 비침, 구김 방지, 세탁기 사용 기능은 없습니다.", RAYON) == "supported"
+    assert judge(checker, "비침, 구김 방지, 세탁기 사용 기능은 없지만 통기성 기능은 있어요.", RAYON) == "supported"
+    assert judge(checker, "비침도, 구김 방지도 없어요.", RAYON) == "supported"
+    # ... and the positive list only its own items: 비침 is 없음, so this is false
+    report = checker.check("비침, 통기성 기능이 있으며, 구김 방지, 세탁기 사용 기능은 없습니다.", [RAYON])
+    assert report.verdict == "contradicted" and "비침" in report.claims[0].reason
+    assert judge(checker, "구김 방지, 통기성 기능은 없어요.", RAYON) == "contradicted"  # 통기성: 있음
+    # Kiwi reads 여밈 in "지퍼 여밈" as a verb; the lexicon word is still a list item
+    zipless = Evidence("P140", "버킷백\n기능: 주머니: 있음, 지퍼 여밈: 없음, 방수: 없음")
+    assert judge(checker, "주머니 기능이 있으며, 방수, 지퍼 여밈 기능은 없습니다.", zipless) == "supported"
+
+
+def test_list_items_with_predicates_of_their_own(checker):
+    # the items of a spec line are separate statements: 금지 is the bleach's, not the hand wash's
+    assert judge(checker, "손세탁해 주세요.", SHIRT) == "supported"
+    assert judge(checker, "손세탁은 안 돼요.", SHIRT) == "contradicted"
+    from service.guards.grounding_facts import Vocabulary, analyze
+
+    vocab = Vocabulary()
+
+    def polarity(text: str) -> dict[str, int]:
+        return {m.value: m.polarity for m in analyze(text, checker.analyzer, vocab).mentions if m.group == "polar"}
+
+    assert polarity("찬물 단독 손세탁, 표백제 사용 금지") == {"care_cold_water": 1, "care_hand_wash": 1, "care_bleach": -1}
+    assert polarity("방수, 방풍은 안 되지만 발수는 돼요.") == {"waterproof": -1, "windproof": -1, "water_repellent": 1}
+    assert polarity("방수, 방풍 기능이 필요하시면 다른 재킷을 보세요.") == {"waterproof": 0, "windproof": 0}  # conditional
+
+
+def test_english_or_list_shares_the_negation(checker):
+    assert judge(checker, "It is breathable but not see-through, wrinkle-resistant or machine washable.", RAYON) == "supported"
+    assert judge(checker, "It has no see-through, wrinkle resistance, or machine washing.", RAYON) == "supported"
+    assert judge(checker, "It is not see-through, breathable or wrinkle-resistant.", RAYON) == "contradicted"  # breathable
+    # an "and" list: each item keeps its own polarity
+    assert judge(checker, "It is breathable, not see-through, and wrinkle-resistant.", RAYON) == "contradicted"
+
+
 def test_policy_statement_negated(checker):
     assert judge(checker, "파이널 세일 상품도 단순 변심 반품이 가능합니다.", RETURNS) == "contradicted"
     assert judge(checker, "파이널 세일 상품은 단순 변심 반품이 안 돼요.", RETURNS) == "supported"
@@ -171,6 +228,22 @@ def test_english_claims_against_korean_evidence(checker):
     assert judge(checker, "It is made of 100% wool.", TEE) == "contradicted"
     assert judge(checker, "Returns are accepted within 7 days of receipt.", RETURNS) == "supported"
     assert judge(checker, "Refunds take 3 days after inspection.", REFUND) == "contradicted"
+
+
+SHIPPING_FEE = Evidence("FAQ-SHP-001", "배송비 얼마예요? 무료배송 기준도 알려주세요\n기본 배송비는 3,000원이고, 주문 금액이 50,000원 이상이면 무료배송입니다. The standard domestic shipping fee is 3,000 KRW, and orders of 50,000 KRW or more ship free.")
+
+
+def test_currency_codes_are_units_not_names(checker):
+    same = "The standard domestic shipping fee is 3,000 KRW, and orders of 50,000 KRW or more ship free."
+    assert judge(checker, same, SHIPPING_FEE) == "supported"
+    assert judge(checker, "Shipping costs KRW 3,000, and orders of 50,000 won or more ship free.", SHIPPING_FEE) == "supported"
+    assert judge(checker, "기본 배송비는 3,000 KRW입니다.", SHIPPING_FEE) == "supported"
+    assert judge(checker, "The standard shipping fee is 5,000 KRW.", SHIPPING_FEE) == "contradicted"
+    # "shipping costs" names the fee, not the order amount (금액 -> 가격) of the other number
+    assert judge(checker, "Shipping costs 3,000 won.", SHIPPING_FEE) == "supported"
+    assert judge(checker, "Shipping costs 5,000 won.", SHIPPING_FEE) == "contradicted"
+    report = checker.check("Orders ship free via DHL.", [SHIPPING_FEE])  # a name is still a name
+    assert report.verdict == "unsupported" and "dhl" in report.claims[0].reason
 
 
 # --- the report ----------------------------------------------------------------

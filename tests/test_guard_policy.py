@@ -146,3 +146,42 @@ def test_guard_check_cli_reports_every_line_in_order(small_container, tmp_path, 
     assert reports[1]["grounding"]["verdict"] == "skipped" and reports[1]["banned_words"]
     assert reports[2]["grounding"]["verdict"] in ("contradicted", "unsupported")
     assert "in.jsonl:4" in reports[3]["error"]
+
+
+def test_llm_judge_mode_labels_claims_through_the_backend(small_container, fake_llm):
+    from tests.conftest import container_with
+
+    fake_llm.reset()
+    container = container_with(small_container, llm_base_url=fake_llm.base_url, llm_model="fake-model",
+                               grounding_judge="llm")
+    verdict = lambda label: Reply({"claims": [{"index": 1, "label": label, "evidence_id": "FAQ-T-001", "reason": "r"}]})
+    fake_llm.script(cs(GOOD), verdict("contradicted"), cs(GOOD), verdict("supported"))
+    env = container.pipeline.run("cs_answer", QUESTION, cache="bypass")
+    assert env.guard.actions == ["reask"] and env.guard.verdict == "fixed"
+    assert len(fake_llm.requests) == 4
+    judge_prompt = json.dumps(fake_llm.requests[1]["messages"], ensure_ascii=False)
+    assert "claim by claim" in judge_prompt and "6,000원" in judge_prompt
+
+
+def test_fix_does_not_leave_the_dropped_sentence_citation_behind(llm_container, fake_llm):
+    fake_llm.set_default(Reply({"outfits": [{
+        "title": "출근 코디", "items": ["P901", "P904"],
+        "reason": "이 조합은 키가 10cm 커 보이게 합니다. [SG-901] 베이지와 아이보리, 차콜은 서로 잘 어울리는 뉴트럴 컬러입니다. [SG-901]",
+    }]}))
+    env = llm_container.pipeline.run("styling", {"product_id": "P901"})
+    assert env.output["outfits"][0]["reason"].startswith("베이지와")
+
+
+def test_banned_words_in_titles_are_caught(llm_container, fake_llm):
+    fake_llm.set_default(Reply({"outfits": [
+        {"title": "업계 최고 인기 코디", "items": ["P901", "P904"], "reason": "베이지와 아이보리, 차콜은 서로 잘 어울리는 뉴트럴 컬러입니다. [SG-901]"},
+        {"title": "비 오는 날", "items": ["P901", "P904"], "reason": "비 오는 날에는 방수 아우터와 레인부츠를 추천합니다. [SG-902]"},
+    ]}))
+    env = llm_container.pipeline.run("styling", {"product_id": "P901"})
+    titles = [o["title"] for o in env.output["outfits"]]
+    assert titles == ["비 오는 날"] and env.guard.verdict == "fixed"
+
+
+def test_a_sold_out_anchor_gets_no_outfits_and_a_reason(small_container):
+    env = small_container.pipeline.run("styling", {"product_id": "P903"})
+    assert env.output == {"outfits": []} and env.insufficient_evidence and "sold out" in env.reason

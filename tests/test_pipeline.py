@@ -174,3 +174,8 @@ def test_llm_citing_unretrieved_evidence_never_reaches_the_client(llm_container,
     assert "FAQ-T-999" not in env.output["answer"] and "30일" not in env.output["answer"]
     assert {c.id for c in env.citations} <= evidence_spy[-1]
     assert env.guard.verdict in ("fixed", "fallback")
+
+
+def test_handoff_cues_must_start_a_word(small_container):
+    env = small_container.pipeline.run("cs_answer", {"question": "국내 주문 교환 배송비는 얼마인가요?"})
+    assert env.output["handoff"] is False  # "내 주문" inside "국내 주문" is not a personal-order cue

@@ -8,13 +8,14 @@ from fastapi import FastAPI
 
 import service
 from service.api import errors
-from service.api.middleware import RequestIdAndLimits
+from service.api.auth import RateLimiter
+from service.api.middleware import AccessLogAndMetrics, RequestIdAndLimits
 from service.config import get_settings
 from service.container import Container
 
 
 def create_app(container: Container | None = None) -> FastAPI:
-    from service.api.routes import guard, health, search, tasks
+    from service.api.routes import admin, feedback, guard, health, metrics, search, stats, tasks
 
     container = container or Container(get_settings())
 
@@ -27,8 +28,11 @@ def create_app(container: Container | None = None) -> FastAPI:
     app = FastAPI(title="commerce-guard", version=service.__version__, lifespan=lifespan,
                   description="Guarded LLM/RAG service for commerce content: grounded, checked, cited.")
     app.state.container = container
+    app.state.rate_limiter = RateLimiter()
     errors.install(app)
-    app.add_middleware(RequestIdAndLimits, max_body_bytes=app.state.container.settings.max_body_bytes)
-    for module in (health, search, tasks, guard):
+    # Added last = outermost: the request id exists before the access log reads it.
+    app.add_middleware(AccessLogAndMetrics, metrics=container.metrics)
+    app.add_middleware(RequestIdAndLimits, max_body_bytes=container.settings.max_body_bytes)
+    for module in (health, search, tasks, guard, stats, feedback, metrics, admin):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.evidence import NotFound
+from service.retrieval.loaders import RecordError
 from service.pipeline import UnknownTask
 
 log = logging.getLogger("commerce_guard.api")
@@ -47,14 +48,18 @@ def install(app: FastAPI) -> None:
     async def _not_found(request: Request, exc: NotFound):
         return error_response(request, 404, "not_found", str(exc))
 
+    @app.exception_handler(RecordError)
+    async def _bad_knowledge(request: Request, exc: RecordError):
+        return error_response(request, 422, "invalid_knowledge", str(exc))
+
     @app.exception_handler(UnknownTask)
     async def _unknown_task(request: Request, exc: UnknownTask):
         return error_response(request, 404, "unknown_task", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-                422: "invalid_request"}.get(exc.status_code, "http_error")
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                413: "payload_too_large", 422: "invalid_request", 429: "rate_limited"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

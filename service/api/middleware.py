@@ -64,3 +64,37 @@ async def _too_large(send: Send, request_id: str, limit: int) -> None:
                 "headers": [(b"content-type", b"application/json"), (REQUEST_ID_HEADER.encode(), request_id.encode()),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+class AccessLogAndMetrics:
+    """One JSON log line and the HTTP metrics per request (route template, not raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        import logging
+        import time
+
+        start, status = time.perf_counter(), 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.http_requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.http_latency.labels(route).observe(elapsed)
+            logging.getLogger("commerce_guard.access").info(
+                "request", extra={"request_id": scope.get("state", {}).get("request_id"), "method": scope["method"],
+                                  "route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)})

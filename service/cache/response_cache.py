@@ -1,10 +1,12 @@
 """The response cache the pipeline uses: exact lookups, the semantic index for
 paraphrased questions, and hit/miss counters per task.
 
-The semantic index is keyed by the evidence signature: a paraphrase is reused
-only when retrieval returned the very same evidence set AND the question's
-embedding is close enough. Look-alikes that need different answers (교환 vs
-반품) retrieve different evidence and so never meet.
+The semantic index is keyed by prompt version, backend and the evidence
+signature: a paraphrase is reused only when retrieval returned the very same
+evidence set AND the question's embedding is close enough. Measured on labelled
+pairs (bench/semantic_cache.py), that is not enough: look-alikes such as 출고 전
+vs 출고 후 취소 share evidence and embed closer than true paraphrases, so no task
+enables it by default.
 """
 
 from __future__ import annotations
@@ -75,10 +77,8 @@ class ResponseCache:
         for key in list(self.store.keys()):
             parts = key.split("|")
             if key.startswith(SEMANTIC_PREFIX):
-                matches = task is None or parts[1] == task
-                matches = matches and prompt_version is None  # semantic entries only point at exact keys
-            else:
-                matches = (task is None or parts[0] == task) and (prompt_version is None or parts[1].startswith(prompt_version))
+                parts = parts[1:]  # semantic|task|prompt version|backend|evidence signature
+            matches = (task is None or parts[0] == task) and (prompt_version is None or parts[1].startswith(prompt_version))
             if matches:
                 self.store.delete(key)
                 removed += 1

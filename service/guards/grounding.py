@@ -631,9 +631,12 @@ class _CallContext:
     def novel_entities(self, i: int) -> list[str]:
         """Names in the claim that no evidence passage contains (not even inside a word)."""
         out = []
+        docs = None
         for _, name in self.claims[i].entities:
+            if docs is None:  # names are lower-cased; the raw evidence text is not ("KRW", "DHL")
+                docs = [(ts, j.lower()) for ts, j in self._docs.values()]
             term = canonical(name)
-            if not any(_credit(term, ts, j) >= 0.8 or _credit(name, ts, j) >= 0.8 for ts, j in self._docs.values()):
+            if not any(_credit(term, ts, j) >= 0.8 or _credit(name, ts, j) >= 0.8 for ts, j in docs):
                 out.append(name)
         return out
 

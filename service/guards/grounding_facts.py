@@ -206,6 +206,7 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
     label_m = _LABEL.match(text)
     label = label_m["label"].strip() if label_m else None
     q_spans = [(q.start, q.end) for q in quantities if q.kind != "number"]
+    amount_spans = [(q.start, q.end) for q in quantities]  # before the list count, which spans a whole line
     if list_counts and label_m:
         quantities += _list_count(text, label_m.end())
 
@@ -264,13 +265,17 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
             continue
         if word in _EN_STOP or any(s <= pos < e for s, e in q_spans):
             continue
-        terms_at.append((pos, canonical(english_stem(word))))
+        term = canonical(english_stem(word))
+        if j and terms_at and words[j - 1][0] == terms_at[-1][0] and terms_at[-1][1] in lex.EN_COMPOUNDS.get(term, {}):
+            term = lex.EN_COMPOUNDS[term][terms_at[-1][1]]  # "shipping costs" is the shipping fee, not a price
+        terms_at.append((pos, term))
         nouns.add(pos)
 
     clauses = _clauses(text, sorted(breaks), negators, cancels, conditional_at, terms_at)
     for c in clauses:
         c.neg_heads = frozenset(h for p, hs in neg_heads if c.start <= p < c.end for h in hs)
-    mentions = _mentions(folded, morphemes, vocab, clauses, negators)
+    # the items of a spec line ("세탁/관리: 손세탁, 표백제는 사용 금지") are separate statements
+    mentions = _mentions(folded, morphemes, vocab, clauses, negators, lists=label_m is None)
     # A mention replaces its words by one language-neutral term ("@waterproof" for 방수 and
     # waterproof alike), and so does a quantity ("#money:29000"); a bare number becomes "=100"
     # (size "100" in "100(총장 75.5cm...)"): overlap then works across languages and layouts.
@@ -283,7 +288,9 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
     for c in clauses:
         c.terms = [t for p, t in terms_at if c.start <= p < c.end]
     facts = TextFacts(text, [t for _, t in terms_at], clauses, quantities, [], mentions, label, terms_at)
-    facts.entities = [(p, t) for p, t in _entities(text, morphemes) if not any(s <= p < e for s, e in spans)]
+    # units are part of their amount ("3,000 KRW"), not names: skip mentions and quantities
+    named_spans = spans + amount_spans
+    facts.entities = [(p, t) for p, t in _entities(text, morphemes) if not any(s <= p < e for s, e in named_spans)]
     facts.q_clauses = [facts.clause_at(q.start) for q in quantities]
     label_terms = frozenset(t for p, t in terms_at if label_m and p < label_m.end() and not t.startswith("#"))
     named = {m.start for m in mentions} | {q.start for q in quantities if q.kind == "number"}
@@ -303,10 +310,11 @@ def _entities(text: str, morphemes: list) -> list[tuple[int, str]]:
     and acronyms in English ones ("via DHL")."""
     out: list[tuple[int, str]] = []
     if _HANGUL.search(text):
-        out += [(m.start, m.form.lower()) for m in morphemes if m.tag in ("NNP", "SL") and len(m.form) >= 2]
+        out += [(m.start, m.form.lower()) for m in morphemes if m.tag in ("NNP", "SL") and len(m.form) >= 2 and m.form not in lex.KO_NOT_NAMES]
     else:  # English: only acronyms ("DHL", "UPS"); other names are often transliterated in the evidence
         out += [(m.start(), m.group().lower()) for m in re.finditer(r"\b[A-Z]{2,}\b", text)]
-    return out
+    # currency codes and unit symbols ("prices in KRW", "KRW 3,000") measure, they do not name
+    return [(p, t) for p, t in out if t not in lex.UNIT_WORDS]
 
 
 def _hyphen_parts(word: str) -> list[tuple[int, str]]:
@@ -419,18 +427,24 @@ def _on_boundary(start: int, end: int, morphemes: list, folded: str, tags: tuple
     return False
 
 
-def _mentions(folded: str, morphemes: list, vocab: Vocabulary, clauses: list[Clause], negators: list[int]) -> list[Mention]:
+def _mentions(folded: str, morphemes: list, vocab: Vocabulary, clauses: list[Clause], negators: list[int], lists: bool = True) -> list[Mention]:
     out = []
-    for start, end, group, value, sign, korean in vocab.find(folded):
+    found = [
+        x for x in vocab.find(folded)
+        if not x[5] or _on_boundary(x[0], x[1], morphemes, folded, _PRED_TAGS if x[2] == "polar" else _NOUN_TAGS)
+    ]
+    spans = [(x[0], x[1]) for x in found]  # other list items are words of the lexicon ("지퍼 여밈")
+    for start, end, group, value, sign, korean in found:
         polar = group == "polar"
-        if korean and not _on_boundary(start, end, morphemes, folded, _PRED_TAGS if polar else _NOUN_TAGS):
-            continue
         ci = next((i for i, c in enumerate(clauses) if c.start <= start < c.end), len(clauses) - 1)
         clause = clauses[ci]
         if clause.conditional:
             polarity = 0  # "방수가 필요하시면": mentioned, not asserted
         elif polar and korean and morphemes:
-            polarity = sign * _local_polarity(start, end, morphemes)
+            local, shared_at = _local_polarity(start, end, morphemes, lists, spans)
+            polarity = sign * local
+            if shared_at is not None and clauses[next((i for i, c in enumerate(clauses) if c.start <= shared_at < c.end), ci)].conditional:
+                polarity = 0  # "방수, 방풍 기능이 필요하시면": a list item of a conditional
             if polarity and not value.startswith("care_") and _modifies_other_noun(end, morphemes):
                 polarity = 0  # "방수 스프레이를 뿌려 주세요" is about the spray
         elif polar:
@@ -439,7 +453,48 @@ def _mentions(folded: str, morphemes: list, vocab: Vocabulary, clauses: list[Cla
             denied = _VALUE_DENIED_AFTER.match(folded[end:end + 12]) or _VALUE_DENIED_BEFORE.search(folded[max(0, start - 24):start])
             polarity = -1 if denied else 1
         out.append(Mention(group, value, start, end, ci, polarity))
+    english = [m for m, x in zip(out, found) if m.group == "polar" and not x[5]]
+    if english:
+        _english_or_lists(folded, clauses, english, spans)
     return out
+
+
+_EN_LIST_WORDS = frozenset({"or", "nor", "and"})
+
+
+def _english_or_lists(folded: str, clauses: list[Clause], mentions: list[Mention], spans: list[tuple[int, int]]) -> None:
+    """English polarity is the clause's, and a comma ends a clause: in "it is not see-through,
+    wrinkle-resistant or machine washable" the items after the comma share the negation. A
+    clause of nothing but lexicon words and "or/nor/and" continues a negated clause that ends
+    in a feature; an "or"/"nor" list denies every item ("not A, B or C"), an "and" list does
+    not ("breathable, not see-through, and machine washable"). Sets the items' polarity."""
+    masked = list(folded)
+    for s, e in spans:
+        masked[s:e] = " " * (e - s)
+    masked = "".join(masked)
+    by_clause: dict[int, list[Mention]] = {}
+    for m in mentions:
+        by_clause.setdefault(m.clause, []).append(m)
+    chain: list[int] = []
+    open_list = False  # the previous clause is negated and ends in a feature word
+    for ci, c in enumerate(clauses):
+        words = set(re.findall(r"[a-z0-9가-힣']+", masked[c.start:c.end]))
+        items = by_clause.get(ci, [])
+        if open_list and items and words <= _EN_LIST_WORDS:
+            chain.append(ci)
+            if words & {"or", "nor"}:
+                for k in chain:
+                    for m in by_clause[k]:
+                        if m.polarity > 0:
+                            m.polarity = -1
+                chain, open_list = [], False
+            continue
+        chain = []
+        last = max(items, key=lambda m: m.end, default=None)
+        open_list = bool(
+            last and last.polarity < 0 and c.negated and not c.conditional
+            and not re.search(r"[a-z0-9가-힣]", masked[last.end:c.end])
+        )
 
 
 # Nouns after a feature word that make it about another object: "방수 스프레이를 뿌려 주세요".
@@ -451,13 +506,26 @@ def _modifies_other_noun(end: int, morphemes: list) -> bool:
     return bool(nxt and nxt.tag.startswith(("NNG", "NNP")) and nxt.start - end <= 1 and nxt.form in _OTHER_OBJECT_HEADS)
 
 
-def _local_polarity(start: int, end: int, morphemes: list) -> int:
+# Morphemes that start a noun phrase: the next item of a comma list ("비침, 안감은 없어요").
+_ITEM_START = ("NN", "XPN", "XR", "SL", "SH")
+
+
+def _local_polarity(start: int, end: int, morphemes: list, lists: bool = True, items: list[tuple[int, int]] = ()) -> tuple[int, int | None]:
     """Negation of the predicate a Korean feature word belongs to, not of its whole clause.
 
     "몸판에 안감을 더해 한 장만 입어도 비치지 않아요": 않 negates 비치, not 안감.
     Walks from the mention through its noun phrase and predicate until the
     predicate ends (a final or connective ending that is not followed by an
     auxiliary verb), counting negators; "안/못" right before it count too.
+
+    A bare noun phrase followed by a comma is an item of a list whose predicate
+    comes after the last item: in "통기성 기능이 있으며, 비침, 구김 방지, 세탁기
+    사용 기능은 없습니다" 없 negates 비침 and 구김 방지 too. The list must end in a
+    particle before its predicate ("..., 세탁기 사용 기능은 없습니다"); when the next
+    item has a predicate of its own ("손세탁, 표백제 사용 금지") the walk stops at the
+    comma as before. ``items`` are the spans of lexicon words, read as nouns inside
+    a list ("방수, 지퍼 여밈 기능은 없어요": Kiwi reads 여밈 as a verb). Returns the
+    polarity and, for such a list item, where the shared predicate starts (None otherwise).
     """
     neg = 0
     before = [m for m in morphemes if m.end <= start]
@@ -465,10 +533,27 @@ def _local_polarity(start: int, end: int, morphemes: list) -> int:
         neg += 1
     after = [m for m in morphemes if m.start >= end]
     cancel = False
+    bare = True  # nothing but the noun phrase (and its particles) so far
+    saved: tuple[int, bool] | None = None  # state at the first list comma crossed
+    marked = False  # a particle after the last list comma: "..., 세탁기 사용 기능은"
+    shared_at: int | None = None
     for k, m in enumerate(after):
         tag = m.tag
+        if saved is not None and shared_at is None and any(s <= m.start < e for s, e in items):
+            continue  # another item of the list
+        predicate = _is_negator(m) or tag.startswith(("V", "E", "MAG", "XSV", "XSA"))
+        if predicate:
+            if saved is not None and shared_at is None:
+                if not marked:
+                    neg, cancel = saved  # the next item is a statement of its own
+                    saved = None
+                    break
+                shared_at = m.start
+            bare = False
         if _is_negator(m):
             neg += 1
+            if m.form == "없이":
+                break  # "안감 없이도 비치지 않아요": "without N" ends N's predicate
             continue
         if (m.form, tag[:2]) in lex.KO_NEG_CANCEL:
             cancel = True
@@ -478,11 +563,23 @@ def _local_polarity(start: int, end: int, morphemes: list) -> int:
             if nxt is not None and nxt.tag.startswith("VX"):
                 continue
             break
+        if tag == "SP" and m.form == "," and lists and bare:
+            nxt = after[k + 1] if k + 1 < len(after) else None
+            if nxt is not None and nxt.tag.startswith(_ITEM_START):
+                if saved is None:
+                    saved = (neg, cancel)
+                marked = False
+                continue
+        if saved is not None and tag.startswith("J") and tag != "JC":
+            marked = True
         if tag.startswith(("EF", "ETM", "ETN", "SF", "SS")) or (tag == "SP" and m.form in (",", ";")):
             break
+    if saved is not None and shared_at is None:
+        neg, cancel = saved  # no predicate after the list ("기능: 방수, 방풍"): as before
+        saved = None
     if cancel and neg:
         neg -= 1  # "드라이클리닝밖에 안 돼요" = only dry cleaning
-    return -1 if neg % 2 else 1
+    return (-1 if neg % 2 else 1), (shared_at if saved is not None else None)
 
 
 _SEP = re.compile(r"[,;:()\[\]]|(?<=[.!?])\s")

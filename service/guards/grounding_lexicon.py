@@ -188,7 +188,11 @@ KO_NEGATORS: set[tuple[str, str]] = {
     ("없", "VA"), ("없이", "MAG"), ("않", "VX"), ("안", "MAG"), ("못", "MAG"), ("못하", "VX"), ("아니", "VCN"),
     ("불가", "NNG"), ("불가능", "NNG"), ("금지", "NNG"), ("피하", "VV"), ("삼가", "VV"), ("어렵", "VA"),
     ("말", "VX"), ("덜", "MAG"), ("덜하", "VA"), ("품절", "NNG"), ("제외", "NNG"), ("불가하", "VA"), ("금하", "VV"),
+    # Kiwi reads the spec value "없음" as one noun after some nouns ("비침: 없음", "안감: 없음")
+    ("없음", "NN"),
 }
+# Nominalised predicates Kiwi may tag as proper nouns ("방수: 있음"): values, never names.
+KO_NOT_NAMES = frozenset({"있음", "없음"})
 # "밖에 ... 안" means "only": the negation does not negate.
 KO_NEG_CANCEL = {("밖에", "JX")}
 EN_NEGATORS = frozenset(
@@ -202,6 +206,8 @@ KO_CLAUSE_ENDINGS = {
     "니", "으니", "니까", "으니까", "므로", "으므로", "어서", "아서", "라서", "이라서", "여서", "라", "이라",
 }
 EN_CLAUSE_WORDS = frozenset("but while whereas although though however and yet so because since which".split())
+# Currency codes and unit symbols: part of an amount or a measure, never a name a claim invents.
+UNIT_WORDS = frozenset("krw usd eur jpy cny gbp won cm mm kg ml km".split())
 
 # --------------------------------------------------------------------- synonyms
 
@@ -339,6 +345,10 @@ SYNONYMS.update({"뒤": "후", "이후": "후", "다음": "후", "적립금": "�
                  "발송하": "출고", "보내": "출고", "배달": "배송", "권하": "권장", "추천": "권장", "추천하": "권장",
                  "편하": "편안", "편안하": "편안", "단정하": "단정", "깔끔": "단정", "시원하": "시원"})
 
+# English two-word terms whose head alone means something else: second word's term ->
+# {first word's term: term of the pair} ("shipping cost" is 배송비, not 가격).
+EN_COMPOUNDS: dict[str, dict[str, str]] = {"가격": {"배송": "배송비"}}
+
 # Low-information words: kept but weighted down so fluff neither supports nor sinks a claim.
 LIGHT_TERMS = frozenset(
     "하 되 있 없 않 수 것 이 그 저 제품 상품 아이템 옷 좋 추천 분 고객 님 경우 때 가능 필요 주 드리 보 오 가 받 알 "
@@ -346,7 +356,7 @@ LIGHT_TERMS = frozenset(
     "기본 모든 각 기준 통해 위해 대해 관련 진행 안내 이용 사용 제공 적용 부탁 바라 주시 문의 고객님 모아 스토어 "
     "item product products also has have had very just only about into all any each per please our us your their "
     "will can may might should must get gets got make makes one ones you it its this that these those "
-    "지금 현재 바로 구매 판매 구입 준비 만나 권장 혼방 still now currently come comes came available offered offer "
+    "지금 현재 바로 구매 판매 구입 준비 만나 권장 혼방 갖추 따로 still now currently come comes came available offered offer "
     "provide feature include use".split()
 )
 

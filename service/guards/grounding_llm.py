@@ -18,18 +18,7 @@ from typing import Any, Protocol
 from service.guards.grounding import ClaimVerdict, Evidence, GroundingReport, aggregate
 from service.nlp.claims import Claim, SentenceSplitter, split_claims
 
-try:  # the backend contract; code against its shape if the module is not there
-    from service.llm.base import LLMRequest
-except ImportError:  # pragma: no cover
-    from dataclasses import dataclass
-
-    @dataclass(frozen=True)
-    class LLMRequest:  # type: ignore[no-redef]
-        messages: list[dict]
-        json_schema: dict | None = None
-        temperature: float = 0.0
-        max_tokens: int = 800
-        seed: int | None = None
+from service.llm.base import LLMRequest
 
 
 class Generator(Protocol):

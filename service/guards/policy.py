@@ -80,7 +80,12 @@ class GuardRunner:
     @cached_property
     def grounding_checker(self) -> GroundingChecker:
         c = self.container
-        return GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir)
+        rules = GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir)
+        if c.settings.grounding_judge == "llm" and c.llm is not None:
+            from service.guards.grounding_llm import LLMJudge
+
+            return _JudgeWithRules(LLMJudge(c.llm, splitter=c.analyzer, fallback=rules), rules)
+        return rules
 
     def _guard(self, key: tuple, factories: list[Callable]):
         with self._lock:
@@ -135,16 +140,44 @@ class GuardRunner:
             failed = {CHECK_OF[s.validator_name]: s for s in _failed(guard.validate(joined, metadata=metadata))}
             for check in text_checks:
                 results.append(_text_result(check, failed.get(check), metadata["details"], prose, edits, feedback))
+        emptied_labels: dict[tuple, str] = {}
+        labels = F.extract(output, spec.label_fields)
+        label_checks = [c for c in text_checks if c != "grounding"]
+        if labels and label_checks:
+            results += self._labels(labels, label_checks, emptied_labels, feedback)
         if "catalog" in spec.guard.output_checks and "outfits" in output:
             results.append(self._catalog(output["outfits"], evidence, feedback))
         failures = [r for r in results if r.verdict == "fail"]
         if not failures:
             return OutputCheck(True, results)
-        action = max((spec.guard.on_fail.get(r.check, "refrain") for r in failures), key=ACTIONS.index)
+        action = max((spec.guard.on_fail.get(r.check.split(":")[0], "refrain") for r in failures), key=ACTIONS.index)
         for r in failures:
             r.action = action
         fixed = _apply(output, prose, edits, evidence) if action != "refrain" else None
+        if fixed is not None and emptied_labels:
+            fixed = F.replace(fixed, emptied_labels)  # failing labels are emptied (their list item goes)
+            if "outfits" in fixed and not fixed["outfits"]:
+                fixed = None
         return OutputCheck(False, results, action, fixed, "\n".join(feedback))
+
+    def _labels(self, labels: list[F.FieldText], checks: list[str], emptied: dict, feedback: list[str]) -> list[CheckResult]:
+        """Titles and other short labels: banned words and personal data only (not claims)."""
+        guard = self._guard(("labels", tuple(checks)), [OUTPUT_VALIDATORS[c] for c in checks])
+        failed = {CHECK_OF[s.validator_name]: s for s in _failed(guard.validate(F.join(labels), metadata={}))}
+        results = []
+        for check in checks:
+            summary = failed.get(check)
+            if summary is None:
+                continue
+            for span in summary.error_spans or []:
+                located = F.locate(labels, span.start, span.end)
+                if located:
+                    emptied[located[0].path] = ""
+            feedback.append(f"- 제목에 쓸 수 없는 표현이 있습니다 ({check})")
+            results.append(CheckResult(check=f"{check}:labels", verdict="fail", score=0.0,
+                                       details=[{"reason": s.reason, "start": s.start, "end": s.end}
+                                                for s in summary.error_spans or []]))
+        return results
 
     # --- guard as a service -------------------------------------------------------------
     def check_text(self, text: str, evidence: list[str] | None, checks: list[str]) -> dict[str, Any]:
@@ -182,6 +215,22 @@ class GuardRunner:
             return CheckResult(check="catalog", verdict="pass", score=1.0)
         feedback += [f"- 상품 {p['item']}: {'카탈로그에 없음' if p['reason'] == 'unknown' else '품절'}" for p in problems]
         return CheckResult(check="catalog", verdict="fail", score=0.0, details=problems)
+
+
+class _JudgeWithRules:
+    """The LLM judge labels claims; the rule checker still prepares evidence at startup."""
+
+    def __init__(self, judge, rules: GroundingChecker):
+        self.judge, self.rules = judge, rules
+
+    def check(self, text: str, evidence: list) -> Any:
+        return self.judge.check(text, evidence)
+
+    def prepare(self, evidence, embed: bool = True) -> int:
+        return self.rules.prepare(evidence, embed)
+
+    def clear_cache(self) -> None:
+        self.rules.clear_cache()
 
 
 def _failed(outcome) -> list:
@@ -260,13 +309,19 @@ def _apply(output: dict[str, Any], prose: list[F.FieldText], edits: _Edits, evid
     return fixed
 
 
+TRAILING_CITATIONS = re.compile(r"(?:\s*\[[A-Za-z][A-Za-z0-9_-]*(?:\s*,\s*[A-Za-z][A-Za-z0-9_-]*)*\])+")
+
+
 def _sentence_cover(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Widen each span to the whole sentence(s) it touches."""
+    """Widen each span to the whole sentence(s) it touches, with the citations that
+    follow it: a dropped sentence must not leave its "[P001]" behind."""
     if not spans:
         return []
     sentences = sentence_spans(text) or [(0, len(text))]
     covered = []
     for s, e in spans:
         hit = [(a, b) for a, b in sentences if a < e and s < b] or [(s, e)]
-        covered.append((min(a for a, _ in hit), max(b for _, b in hit)))
+        start, end = min(a for a, _ in hit), max(b for _, b in hit)
+        trailing = TRAILING_CITATIONS.match(text, end)
+        covered.append((start, trailing.end() if trailing else end))
     return covered

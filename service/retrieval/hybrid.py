@@ -20,6 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -73,22 +74,38 @@ class FusionWeights:
 
 
 class _CollectionIndex:
-    """What one generation needs in memory for BM25 and hit assembly."""
+    """What one generation needs in memory. Search structures are built on first
+    search: a batch that only fetches products by id never pays for them."""
 
-    def __init__(self, physical: str, got: dict):
+    def __init__(self, physical: str, got: dict, collection):
         self.physical = physical
+        self.collection = collection  # the Chroma handle, kept: fetching it costs a round trip
         self.ids: list[str] = got["ids"]
         self.texts: list[str] = got["documents"]
         self.metadatas: list[dict] = got["metadatas"]
         self.position = {doc_id: i for i, doc_id in enumerate(self.ids)}
-        # Kept in memory so every fused hit gets a cosine, not only dense candidates.
-        self.vectors = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(self.ids), -1)
-        self.bm25 = Bm25Index([m.get(TERMS_KEY, "").split() for m in self.metadatas])
+
+    @cached_property
+    def bm25(self) -> Bm25Index:
+        return Bm25Index([m.get(TERMS_KEY, "").split() for m in self.metadatas])
+
+    @cached_property
+    def bigrams(self) -> Bm25Index:
         # Ranking uses bigrams of the raw words; the evidence score uses bigrams of
         # content morphemes only, where endings such as -나요 cannot make unrelated
         # texts look alike (measured in bench/retrieval.py).
-        self.bigrams = Bm25Index([char_bigrams(f"{m.get(TITLE_KEY, '')} {t}") for m, t in zip(self.metadatas, self.texts)])
-        self.content_bigrams = Bm25Index([char_bigrams(m.get(TERMS_KEY, "")) for m in self.metadatas])
+        return Bm25Index([char_bigrams(f"{m.get(TITLE_KEY, '')} {t}") for m, t in zip(self.metadatas, self.texts)])
+
+    @cached_property
+    def content_bigrams(self) -> Bm25Index:
+        return Bm25Index([char_bigrams(m.get(TERMS_KEY, "")) for m in self.metadatas])
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """In memory so that every fused hit gets a cosine, not only dense candidates."""
+        got = self.collection.get(ids=self.ids, include=["embeddings"]) if self.ids else {"ids": [], "embeddings": []}
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        return np.asarray([by_id[i] for i in self.ids], dtype=np.float32).reshape(len(self.ids), -1)
 
 
 class HybridRetriever:
@@ -121,7 +138,7 @@ class HybridRetriever:
             index = self._indexes.get(logical)
             if index is None or index.physical != physical:
                 collection = self.store.client.get_collection(physical, embedding_function=None)
-                index = _CollectionIndex(physical, collection.get(include=["documents", "metadatas", "embeddings"]))
+                index = _CollectionIndex(physical, collection.get(include=["documents", "metadatas"]), collection)
                 self._indexes[logical] = index
             return index
 
@@ -205,8 +222,7 @@ class HybridRetriever:
         n = min(self.candidates, len(index.ids))
         if n == 0:
             return []
-        collection = self.store.client.get_collection(index.physical, embedding_function=None)
-        got = collection.query(query_embeddings=[vector.tolist()], n_results=n, where=filters.to_where(), include=[])
+        got = index.collection.query(query_embeddings=[vector.tolist()], n_results=n, where=filters.to_where(), include=[])
         return [index.position[i] for i in got["ids"][0]]
 
     def _fuse(self, indexes, lexical, candidates, query, terms, content_grams, vector) -> list[Hit]:

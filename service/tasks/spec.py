@@ -27,6 +27,7 @@ class Step(BaseModel):
     each_category: str | None = None  # name of a spec.data map: anchor category -> categories
     required: bool = False  # a missing document is a 404 (get) or no answer (query)
     gate: bool = False  # insufficient evidence here means "no evidence, no answer"
+    require_in_stock: bool = False  # a fetched product sold out in every size means no answer
     min_evidence: float | None = None
 
 
@@ -52,6 +53,7 @@ class TaskSpec(BaseModel):
     input: str
     retrieval: list[Step]
     text_fields: list[str]  # output fields holding prose that must be grounded
+    label_fields: list[str] = Field(default_factory=list)  # short labels: banned words and PII only
     guard: GuardPolicy = Field(default_factory=GuardPolicy)
     cache: CachePolicy = Field(default_factory=CachePolicy)
     data: dict[str, Any] = Field(default_factory=dict)  # task-specific tables (complements, handoff cues)

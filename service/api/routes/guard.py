@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-router = APIRouter(prefix="/v1/guard", tags=["guard"])
+from service.api.auth import require
+
+router = APIRouter(prefix="/v1/guard", tags=["guard"], dependencies=[Depends(require("content"))])
 
 Check = Literal["banned_words", "pii", "grounding"]
 

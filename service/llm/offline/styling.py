@@ -13,6 +13,8 @@ MIN_ADDED = 1
 
 def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) -> dict[str, Any]:
     anchor = evidence["product"][0]
+    if not anchor.metadata.get("in_stock"):
+        return {"outfits": []}
     guides = evidence.get("guides", [])
     by_category: dict[str, list] = {}
     for hit in evidence.get("candidates", []):
@@ -29,7 +31,8 @@ def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) ->
         used.update(h.id for h in items)
         guide = guides[i % len(guides)]
         outfits.append({
-            "title": f"{inputs.get('occasion') or '데일리'} 코디 {i + 1}: {guide.title}",
+            # The guide's title, not the customer's words: free text never lands in our copy.
+            "title": f"코디 {i + 1}: {guide.title}",
             "items": [anchor.id] + [h.id for h in items],
             "reason": cite(_first_sentence(guide), guide.id),
         })

@@ -1,0 +1,155 @@
+"""The eval runner: every case through ``container.pipeline.run`` (the REST path),
+cache bypassed, scored per criterion, compared with the baseline, gated.
+
+Scores are deterministic on the offline backend: the request id is derived from
+the case id, the cache is bypassed, and no score depends on time or sampling
+(timings appear in the report only).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from service.evals import gate as G
+from service.evals.dataset import EVALS_DIR, TASKS, Case, Rubric, load_cases, load_rubric
+from service.evals.scorers import SCORERS, ScoreContext
+from service.evidence import NotFound, collect
+
+SNIPPET_CHARS = 200
+
+
+@dataclass
+class TaskPlan:
+    task: str
+    rubric: Rubric
+    cases: list[Case]
+
+
+@dataclass
+class TaskRun:
+    task: str
+    criteria: list[G.CriterionResult]
+    cases: list[dict[str, Any]]
+    prompt_version: str | None
+    overall: float | None
+
+
+@dataclass
+class EvalRun:
+    backend: str
+    started_at: str
+    runtime_s: float
+    limit: int | None
+    baseline_path: str | None
+    baseline_updated: bool
+    tasks: dict[str, TaskRun]
+    gate: G.GateDecision
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend, "started_at": self.started_at, "runtime_s": self.runtime_s,
+            "limit": self.limit, "baseline": self.baseline_path, "baseline_updated": self.baseline_updated,
+            "gate": {"passed": self.gate.passed, "failures": self.gate.failures}, "notes": self.notes,
+            "tasks": {t: {"prompt_version": r.prompt_version, "overall": r.overall,
+                          "criteria": [G.as_dict(c) for c in r.criteria], "cases": r.cases}
+                      for t, r in self.tasks.items()},
+        }
+
+
+def plan(tasks: list[str] | None = None, limit: int | None = None, root: Path = EVALS_DIR) -> list[TaskPlan]:
+    return [TaskPlan(t, load_rubric(t, root), load_cases(t, root, limit)) for t in (tasks or list(TASKS))]
+
+
+def run(container, plans: list[TaskPlan], *, baseline_path: Path | None = None, update_baseline: bool = False,
+        baseline_name: str = "offline", limit: int | None = None,
+        on_case: Callable[[str, str], None] | None = None) -> EvalRun:
+    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    baseline = G.load_baseline(baseline_path)
+    run_kwargs = _bypass_cache(container.pipeline)
+    tasks: dict[str, TaskRun] = {}
+    for p in plans:
+        spec = container.pipeline.spec(p.task)
+        cases = []
+        for case in p.cases:
+            cases.append(run_case(container, spec, p.rubric, case, run_kwargs))
+            if on_case:
+                on_case(p.task, case.id)
+        criteria = G.summarize(p.rubric.criteria, cases)
+        G.compare(criteria, cases, (baseline or {}).get("tasks", {}).get(p.task))
+        versions = {c["envelope"]["prompt_version"] for c in cases if c["envelope"]}
+        tasks[p.task] = TaskRun(p.task, criteria, cases, ",".join(sorted(versions)) or None, G.overall(criteria))
+    decision = G.decide({t: r.criteria for t, r in tasks.items()})
+    notes = [] if run_kwargs else ["Pipeline.run has no cache switch: responses may come from the cache"]
+    backend = _backend(container)
+    if update_baseline and baseline_path is not None:
+        payload = G.baseline_payload(
+            baseline_name, backend,
+            {t: {"prompt_version": r.prompt_version, "criteria": r.criteria, "cases": r.cases} for t, r in tasks.items()},
+            old=baseline, partial=limit is not None)
+        G.write_baseline(baseline_path, payload)
+    return EvalRun(backend=backend, started_at=started.isoformat(timespec="seconds"),
+                   runtime_s=round(time.perf_counter() - t0, 2), limit=limit,
+                   baseline_path=str(baseline_path) if baseline_path else None,
+                   baseline_updated=bool(update_baseline and baseline_path), tasks=tasks, gate=decision, notes=notes)
+
+
+def run_case(container, spec, rubric: Rubric, case: Case, run_kwargs: dict[str, Any]) -> dict[str, Any]:
+    envelope, error = None, None
+    try:
+        envelope = container.pipeline.run(spec.name, case.inputs, request_id=f"eval-{case.id}", **run_kwargs)
+    except ValidationError as exc:  # REST: 422
+        error = "rejected as invalid input (422): " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    except NotFound as exc:  # REST: 404
+        error = f"not found (404): {exc}"
+    evidence = evidence_of(container, spec, case.inputs, envelope)
+    scores: dict[str, float | None] = {}
+    notes: dict[str, list[str]] = {}
+    extra: dict[str, dict] = {}
+    for criterion in rubric.criteria:
+        ctx = ScoreContext(container, spec, evidence, dict(criterion.params))
+        value = SCORERS[criterion.scorer](case, envelope, ctx)
+        scores[criterion.id] = None if value is None else round(float(value), 4)
+        if ctx.notes:
+            notes[criterion.id] = ctx.notes
+        if ctx.extra:
+            extra[criterion.id] = ctx.extra
+    return {
+        "id": case.id, "tags": case.tags, "inputs": case.inputs, "expect_handoff": case.expect_handoff,
+        "must_include": case.must_include, "must_not_include": case.must_not_include,
+        "scores": scores, "notes": notes, "extra": extra, "error": error,
+        "envelope": envelope.model_dump(mode="json") if envelope is not None else None,
+        "evidence": [{"id": i, "snippet": _snippet(t)} for i, t in evidence.items()],
+    }
+
+
+def evidence_of(container, spec, inputs: dict[str, Any], envelope) -> dict[str, str]:
+    """The evidence the pipeline saw for this request: retrieval is deterministic, so it is
+    collected again over the same screened (redacted) inputs. Handoffs saw none."""
+    if envelope is None or envelope.backend.name == "handoff":
+        return {}
+    screen = container.guards.screen_input(spec, spec.input_model.model_validate(inputs))
+    return {h.id: h.text for h in collect(spec, screen.inputs, container.retriever).hits}
+
+
+def _bypass_cache(pipeline) -> dict[str, Any]:
+    """Evals must measure fresh generations: pass cache="bypass" when the pipeline has the switch."""
+    return {"cache": "bypass"} if "cache" in inspect.signature(pipeline.run).parameters else {}
+
+
+def _backend(container) -> str:
+    info = container.generator.info
+    return f"{info.name}/{info.model}"
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"

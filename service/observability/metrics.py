@@ -1,0 +1,54 @@
+"""Prometheus metrics, each registry private to one container (tests build many apps).
+
+Task-level metrics are derived from the response envelope, which already holds
+everything an operator asks about: stage latencies, cache status, guard verdicts
+and actions, fallbacks and their reasons, tokens and cost.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6, 1.2, 2.5, 5, 10, 30)
+BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter("cg_http_requests_total", "HTTP requests", ["route", "method", "status"], registry=r)
+        self.http_latency = Histogram("cg_http_request_seconds", "HTTP latency", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.task_requests = Counter("cg_task_requests_total", "Task requests by cache status", ["task", "cache"], registry=r)
+        self.stage_latency = Histogram("cg_pipeline_stage_seconds", "Pipeline stage latency", ["task", "stage"],
+                                       buckets=LATENCY_BUCKETS, registry=r)
+        self.guard_checks = Counter("cg_guard_checks_total", "Guard check results", ["direction", "check", "verdict"], registry=r)
+        self.guard_outcomes = Counter("cg_guard_outcomes_total", "Final guard verdicts and actions", ["task", "verdict", "actions"], registry=r)
+        self.fallbacks = Counter("cg_fallbacks_total", "Outputs not served by the configured backend", ["task", "reason"], registry=r)
+        self.llm_errors = Counter("cg_llm_errors_total", "LLM failures by kind", ["kind"], registry=r)
+        self.tokens = Counter("cg_tokens_total", "Tokens spent", ["task", "kind"], registry=r)
+        self.cost = Counter("cg_cost_usd_total", "LLM cost in USD", ["task"], registry=r)
+        self.breaker = Gauge("cg_llm_circuit_state", "0 closed, 1 half-open, 2 open, -1 no LLM", registry=r)
+
+    def observe_envelope(self, env) -> None:
+        self.task_requests.labels(env.task, env.cache.status).inc()
+        for stage, ms in env.timings_ms.items():
+            self.stage_latency.labels(env.task, stage).observe(ms / 1000)
+        if env.cache.status in ("hit", "semantic_hit"):
+            return  # the checks below ran when the entry was made
+        for direction, checks in (("input", env.guard.input), ("output", env.guard.output)):
+            for c in checks:
+                self.guard_checks.labels(direction, c.check, c.verdict).inc()
+        self.guard_outcomes.labels(env.task, env.guard.verdict, ",".join(env.guard.actions) or "none").inc()
+        if env.backend.fallback:
+            reason = env.backend.fallback_reason or "unknown"
+            self.fallbacks.labels(env.task, reason.split(":")[0]).inc()
+            if reason.startswith("llm error: "):
+                self.llm_errors.labels(reason.removeprefix("llm error: ")).inc()
+        self.tokens.labels(env.task, "prompt").inc(env.usage.prompt_tokens)
+        self.tokens.labels(env.task, "completion").inc(env.usage.completion_tokens)
+        self.cost.labels(env.task).inc(env.usage.cost)
+
+    def observe_breaker(self, llm) -> None:
+        state = getattr(getattr(llm, "breaker", None), "state", None)
+        self.breaker.set(BREAKER_STATES.get(state, -1))
