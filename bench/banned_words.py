@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _corpora import dummyjson_docs, knowledge_docs  # noqa: E402
 from service.guards.banned_words import BannedWordMatcher, default_matcher  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -103,36 +104,6 @@ def false_alarms(m: BannedWordMatcher, name: str, docs: list[str]) -> None:
     print(f"false alarms, {name}: {len(flagged)}/{len(docs)} documents = {ratio(len(flagged), len(docs)):.2%}")
     for f in flagged:
         print(f"    {f}")
-
-
-def knowledge_docs() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    products = KNOWLEDGE / "products.jsonl"
-    if products.exists():
-        docs = []
-        for p in load_jsonl(products):
-            reviews = " ".join(r.get("text", "") for r in p.get("reviews") or [])
-            docs.append(" ".join(x for x in (p.get("name", ""), p.get("description", ""), reviews) if x))
-        out["products.jsonl (name + description + reviews)"] = docs
-    faq = KNOWLEDGE / "faq.jsonl"
-    if faq.exists():
-        out["faq.jsonl (title + text)"] = [f"{r.get('title', '')} {r.get('text', '')}" for r in load_jsonl(faq)]
-    guide = KNOWLEDGE / "style_guides.md"
-    if guide.exists():
-        sections = re.split(r"^## ", guide.read_text(encoding="utf-8"), flags=re.M)
-        out["style_guides.md (one doc per section)"] = [s.strip() for s in sections if s.strip()]
-    return out
-
-
-def dummyjson_docs() -> list[str]:
-    """English product text from DummyJSON (MIT, github.com/Ovi/DummyJSON): an independent clean set."""
-    path = Path("/work/shared/data/dummyjson-products/products.json")
-    if not path.exists():
-        return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    products = data["products"] if isinstance(data, dict) else data
-    return [" ".join([p.get("title", ""), p.get("description", "")] + [r.get("comment", "") for r in p.get("reviews", [])])
-            for p in products]
 
 
 def latency(m: BannedWordMatcher, sentences: list[str], rounds: int = 2000) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _corpora import all_clean_docs  # noqa: E402
 from service.guards.injection import THRESHOLD, detect_injection  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "injection_labelled.jsonl"
@@ -29,30 +30,6 @@ def prf(pairs: list[tuple[bool, bool]]) -> tuple[float, float, int, int, int]:
     precision = tp / (tp + fp) if tp + fp else float("nan")
     recall = tp / (tp + fn) if tp + fn else float("nan")
     return precision, recall, tp, fp, fn
-
-
-def benign_corpus() -> list[str]:
-    """Sentences that are not attacks: knowledge base fields, the clean copy set and DummyJSON product text."""
-    docs: list[str] = []
-    kb = ROOT / "knowledge"
-    if (kb / "products.jsonl").exists():
-        for line in (kb / "products.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                p = json.loads(line)
-                docs += [p.get("name", ""), p.get("description", "")] + [r.get("text", "") for r in p.get("reviews") or []]
-    if (kb / "faq.jsonl").exists():
-        for line in (kb / "faq.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                docs += [r.get("title", ""), r.get("text", "")]
-    clean_copy = ROOT / "bench" / "data" / "clean_commerce_copy.jsonl"
-    docs += [json.loads(line)["text"] for line in clean_copy.read_text(encoding="utf-8").splitlines() if line.strip()]
-    dummy = Path("/work/shared/data/dummyjson-products/products.json")
-    if dummy.exists():
-        data = json.loads(dummy.read_text(encoding="utf-8"))
-        for p in data["products"] if isinstance(data, dict) else data:
-            docs += [p.get("title", ""), p.get("description", "")] + [r.get("comment", "") for r in p.get("reviews", [])]
-    return [d for d in docs if d.strip()]
 
 
 def main() -> None:
@@ -71,7 +48,7 @@ def main() -> None:
         if row["injection"] != res.detected:
             kind = "FN" if row["injection"] else "FP"
             print(f"    {kind} {row['id']} score {res.score} {res.signals}: {row['text']!r}")
-    benign = benign_corpus()
+    benign = all_clean_docs()
     flagged = [(t, detect_injection(t)) for t in benign]
     flagged = [(t, r) for t, r in flagged if r.detected]
     print(f"false positives on ordinary text (knowledge base, clean copy, DummyJSON): {len(flagged)}/{len(benign)}")

@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _corpora import all_clean_docs  # noqa: E402
 from service.guards.pii import PII_TYPES, find_pii  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "pii_labelled.jsonl"
@@ -26,35 +27,6 @@ DATA = ROOT / "bench" / "data" / "pii_labelled.jsonl"
 
 def ratio(a: int, b: int) -> float:
     return a / b if b else float("nan")
-
-
-def clean_corpus() -> list[str]:
-    """Text with no personal data: knowledge base entries, the clean copy set and DummyJSON product text."""
-    docs: list[str] = []
-    kb = ROOT / "knowledge"
-    if (kb / "products.jsonl").exists():
-        for line in (kb / "products.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                p = json.loads(line)
-                docs.append(" ".join([p.get("name", ""), p.get("description", "")]
-                                     + [r.get("text", "") for r in p.get("reviews") or []]))
-    if (kb / "faq.jsonl").exists():
-        for line in (kb / "faq.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                docs.append(f"{r.get('title', '')} {r.get('text', '')}")
-    for name in ("style_guides.md", "POLICY_FACTS.md"):
-        if (kb / name).exists():
-            docs += [s for s in re.split(r"^## ", (kb / name).read_text(encoding="utf-8"), flags=re.M) if s.strip()]
-    clean_copy = ROOT / "bench" / "data" / "clean_commerce_copy.jsonl"
-    docs += [json.loads(line)["text"] for line in clean_copy.read_text(encoding="utf-8").splitlines() if line.strip()]
-    dummy = Path("/work/shared/data/dummyjson-products/products.json")
-    if dummy.exists():
-        data = json.loads(dummy.read_text(encoding="utf-8"))
-        for p in data["products"] if isinstance(data, dict) else data:
-            docs.append(" ".join([p.get("title", ""), p.get("description", "")]
-                                 + [r.get("comment", "") for r in p.get("reviews", [])]))
-    return docs
 
 
 def main() -> None:
@@ -90,7 +62,7 @@ def main() -> None:
     print(f"  errors ({len(errors)}):")
     for e in errors:
         print("   ", e)
-    clean = clean_corpus()
+    clean = all_clean_docs()
     flagged = [(doc, [(h.type, doc[h.start:h.end]) for h in find_pii(doc)]) for doc in clean]
     flagged = [(doc, hits) for doc, hits in flagged if hits]
     print(f"false positives on PII-free text (knowledge base, clean copy, DummyJSON): "
