@@ -30,9 +30,9 @@ def make_settings(tmp: Path, **overrides) -> Settings:
         knowledge.mkdir(parents=True)
         for name in ("products_small.jsonl", "faq_small.jsonl", "style_small.md"):
             shutil.copy(DATA / name, knowledge / name)
-        shutil.copy(PROJECT_ROOT / "knowledge" / "user_dict.tsv", knowledge / "user_dict.tsv") if (
-            PROJECT_ROOT / "knowledge" / "user_dict.tsv"
-        ).exists() else None
+        # The language resources of the real knowledge base: dictionary and banned-word lists.
+        shutil.copy(PROJECT_ROOT / "knowledge" / "user_dict.tsv", knowledge / "user_dict.tsv")
+        shutil.copytree(PROJECT_ROOT / "knowledge" / "banned_words", knowledge / "banned_words")
     # Access control has its own tests (test_auth.py); elsewhere the app is open.
     overrides.setdefault("auth_mode", "off")
     return Settings(data_dir=tmp / "var", knowledge_dir=knowledge, **overrides)

@@ -35,14 +35,15 @@ from service.nlp.claims import sentence_spans
 
 ACTIONS = ("none", "fix", "reask", "refrain")
 
+# Factories take the settings: the banned-word lists live in the configured knowledge dir.
 INPUT_VALIDATORS: dict[str, Callable] = {
-    "pii": lambda: PiiGuard(on_fail="fix"),  # the fix is the redaction
-    "injection": lambda: PromptInjection(on_fail="noop"),
+    "pii": lambda s: PiiGuard(on_fail="fix"),  # the fix is the redaction
+    "injection": lambda s: PromptInjection(on_fail="noop"),
 }
 OUTPUT_VALIDATORS: dict[str, Callable] = {
-    "banned_words": lambda: BannedWords(on_fail="noop"),
-    "pii": lambda: PiiGuard(on_fail="noop"),
-    "grounding": lambda: Grounded(on_fail="noop"),
+    "banned_words": lambda s: BannedWords(on_fail="noop", knowledge_dir=str(s.knowledge_dir / "banned_words")),
+    "pii": lambda s: PiiGuard(on_fail="noop"),
+    "grounding": lambda s: Grounded(on_fail="noop"),
 }
 CHECK_OF = {"PiiGuard": "pii", "PromptInjection": "injection", "BannedWords": "banned_words",
             "Grounded": "grounding", "CatalogItems": "catalog"}
@@ -90,7 +91,7 @@ class GuardRunner:
     def _guard(self, key: tuple, factories: list[Callable]):
         with self._lock:
             if key not in self._guards:
-                self._guards[key] = offline_guard(*[make() for make in factories])
+                self._guards[key] = offline_guard(*[make(self.container.settings) for make in factories])
             return self._guards[key]
 
     # --- input ---------------------------------------------------------------------
@@ -208,7 +209,7 @@ class GuardRunner:
         products = [h for h in evidence.hits if h.metadata.get("kind") == "product"]
         metadata = {"known_ids": [h.id for h in products],
                     "in_stock_ids": [h.id for h in products if h.metadata.get("in_stock")], "details": {}}
-        outcome = self._guard(("catalog",), [lambda: CatalogItems(on_fail="noop")]).validate(
+        outcome = self._guard(("catalog",), [lambda s: CatalogItems(on_fail="noop")]).validate(
             json.dumps(outfits, ensure_ascii=False), metadata=metadata)
         problems = metadata["details"].get("catalog", [])
         if not _failed(outcome):
