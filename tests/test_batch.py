@@ -145,6 +145,7 @@ def test_resume_after_sigkill_has_no_duplicates(tmp_path, monkeypatch):
     for name in ("faq_small.jsonl", "style_small.md"):
         shutil.copy(source / name, knowledge / name)
     shutil.copy(Path(__file__).parent.parent / "knowledge" / "user_dict.tsv", knowledge / "user_dict.tsv")
+    shutil.copytree(Path(__file__).parent.parent / "knowledge" / "banned_words", knowledge / "banned_words")
     sources = [str(knowledge / n) for n in ("products.jsonl", "faq_small.jsonl", "style_small.md")]
     job = ["batch", "summaries", "--concurrency", "1", "--export", str(tmp_path / "e.jsonl"),
            "--report", str(tmp_path / "r.json")]
