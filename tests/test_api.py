@@ -101,3 +101,27 @@ def test_openapi_documents_examples(client):
     schema = spec["components"]["schemas"]["CsAnswerInput"]
     assert schema["properties"]["question"]["maxLength"] == 1000
     assert schema["properties"]["question"]["examples"]
+
+
+def test_readiness_names_an_unavailable_cache_and_requests_still_work(small_container):
+    from tests.conftest import container_with
+
+    broken = container_with(small_container, redis_url="redis://127.0.0.1:1/0")  # nothing listens there
+    broken.__dict__.pop("cache", None)
+    broken.__dict__.pop("ledger", None)
+    with TestClient(create_app(broken)) as client:
+        ready = client.get("/readyz")
+        answer = client.post("/v1/answers", json={"question": "교환 배송비는 얼마인가요?"})
+    assert ready.status_code == 503 and ready.json()["checks"]["cache"].startswith("unavailable (redis)")
+    assert answer.status_code == 200 and answer.json()["citations"]  # served without the cache
+
+
+def test_readiness_names_an_unavailable_chroma_server(small_container, tmp_path):
+    from service.container import Container
+    from tests.conftest import make_settings
+
+    container = Container(make_settings(tmp_path, chroma_url="http://127.0.0.1:1"))
+    container.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with TestClient(create_app(container)) as client:  # starts despite Chroma being down
+        ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["checks"]["index"].startswith("unavailable")

@@ -166,3 +166,18 @@ def test_pipeline_on_redis_shares_entries_between_replicas(small_container, redi
     replica_a.cache.purge()
     assert replica_a.pipeline.run("summary", {"product_id": "P901"}).cache.status == "miss"
     assert replica_b.pipeline.run("summary", {"product_id": "P901"}).cache.status == "hit"
+
+
+def test_a_dead_cache_store_degrades_to_no_cache_with_an_llm(small_container, fake_llm):
+    from tests.conftest import container_with
+    from tests.fakes.fake_openai import Reply
+
+    fake_llm.reset()
+    fake_llm.set_default(Reply({"answer": "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [FAQ-T-001]",
+                                "handoff": False, "confidence": 0.9}))
+    container = container_with(small_container, redis_url="redis://127.0.0.1:1/0", llm_base_url=fake_llm.base_url,
+                               llm_model="fake-model", daily_budget_usd={"cs_answer": 10})
+    container.__dict__.pop("cache", None)
+    env = container.pipeline.run("cs_answer", {"question": "교환 배송비는 얼마인가요?"})
+    assert env.backend.name == "openai" and env.usage.prompt_tokens > 0  # tokens spent, count lost, request fine
+    assert env.cache.status == "miss"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -21,8 +22,13 @@ def create_app(container: Container | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Before the first request: indexes loaded, evidence analysed (readiness waits for it).
-        app.state.warm_documents = container.warm_up()
+        # Before the first request: indexes loaded, evidence analysed. If Chroma is down the
+        # service still starts, and /readyz says why it is not ready.
+        try:
+            app.state.warm_documents = container.warm_up()
+        except Exception as exc:  # noqa: BLE001
+            logging.getLogger("commerce_guard.api").error("warm-up failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            app.state.warm_documents = None
         yield
 
     app = FastAPI(title="commerce-guard", version=service.__version__, lifespan=lifespan,

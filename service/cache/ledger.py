@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from service.cache.response_cache import degrade_to_miss
 from service.cache.stores import CacheStore
 
 MICRO = 1_000_000
@@ -22,6 +23,7 @@ class Ledger:
         self.store = store
         self.budgets = budgets  # task -> USD per day; a task without one is unlimited
 
+    @degrade_to_miss  # an unavailable store loses the count, never the request
     def record(self, task: str, prompt_tokens: int, completion_tokens: int, cost: float, day: str | None = None) -> None:
         if not (prompt_tokens or completion_tokens or cost):
             return
@@ -32,7 +34,11 @@ class Ledger:
 
     def day(self, day: str | None = None) -> dict[str, dict[str, float]]:
         totals: dict[str, dict[str, float]] = {}
-        for name, value in self.store.counters(f"spend|{day or today()}|").items():
+        try:
+            counters = self.store.counters(f"spend|{day or today()}|")
+        except Exception:  # noqa: BLE001  unknown spend: budgets are not enforced meanwhile
+            return totals
+        for name, value in counters.items():
             _, _, task, field = name.split("|", 3)
             row = totals.setdefault(task, {"prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0})
             if field == "cost_micro":

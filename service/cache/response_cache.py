@@ -11,13 +11,31 @@ enables it by default.
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any
 
 import numpy as np
 
 from service.cache.stores import CacheStore
 
+log = logging.getLogger("commerce_guard.cache")
 SEMANTIC_PREFIX = "semantic|"
+
+
+def degrade_to_miss(method):
+    """A cache outage (Redis down, disk error) must cost speed, never a request:
+    lookups miss and stores are skipped, with one log line each."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001  any store failure degrades the same way
+            log.warning("cache unavailable", extra={"operation": method.__name__, "error": type(exc).__name__})
+            return None
+
+    return wrapper
 MAX_NEIGHBOURS = 50  # questions remembered per evidence set
 
 
@@ -26,13 +44,16 @@ class ResponseCache:
         self.store = store
         self.semantic_threshold = semantic_threshold
 
+    @degrade_to_miss
     def get(self, key: str) -> dict[str, Any] | None:
         return self.store.get(key)
 
+    @degrade_to_miss
     def put(self, key: str, envelope: dict[str, Any], ttl_s: int) -> None:
         self.store.set(key, envelope, ttl_s)
 
     # --- semantic -----------------------------------------------------------------
+    @degrade_to_miss
     def semantic_get(self, task: str, signature: str, vector: np.ndarray) -> tuple[dict[str, Any], float] | None:
         index = self.store.get(f"{SEMANTIC_PREFIX}{task}|{signature}")
         if not index:
@@ -45,6 +66,7 @@ class ResponseCache:
         envelope = self.store.get(index["keys"][best])
         return (envelope, float(scores[best])) if envelope else None
 
+    @degrade_to_miss
     def semantic_put(self, task: str, signature: str, vector: np.ndarray, key: str, ttl_s: int) -> None:
         name = f"{SEMANTIC_PREFIX}{task}|{signature}"
         index = self.store.get(name) or {"vectors": [], "keys": []}
@@ -55,6 +77,7 @@ class ResponseCache:
         self.store.set(name, index, ttl_s)
 
     # --- counters and admin ----------------------------------------------------------
+    @degrade_to_miss
     def count(self, task: str, outcome: str) -> None:
         self.store.incr(f"cache|{task}|{outcome}")
 

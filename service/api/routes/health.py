@@ -22,6 +22,11 @@ def readyz(request: Request) -> JSONResponse:
         checks["index"] = "ok" if live else "empty: run `commerce-guard ingest`"
     except Exception as exc:  # readiness reports, it never raises
         checks["index"] = f"unavailable: {type(exc).__name__}: {exc}"
+    try:
+        container.cache.store.ping()
+        checks["cache"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["cache"] = f"unavailable ({container.settings.redis_url and 'redis' or 'diskcache'}): {type(exc).__name__}: {exc}"
     llm = container.llm
     if llm is None:
         checks["backend"] = "ok"  # the offline composer is always usable
