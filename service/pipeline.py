@@ -131,7 +131,7 @@ class Pipeline:
         signature = evidence_signature(evidence.hits)
         # The semantic index is per prompt version and backend too, like the exact key.
         semantic = f"{prompt_version}|{self.generator.info.name}:{self.generator.info.model}|{signature}"
-        lookup = _Lookup(spec.name, self._key(spec, inputs, prompt_version, signature), semantic)
+        lookup = _Lookup(self._key(spec, inputs, prompt_version, signature), semantic)
         found = cache.get(lookup.key)
         if found is not None:
             lookup.envelope, lookup.status = found, "hit"
@@ -243,7 +243,6 @@ class Pipeline:
 
 @dataclass
 class _Lookup:
-    task: str
     key: str
     signature: str
     envelope: dict[str, Any] | None = None

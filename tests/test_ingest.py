@@ -133,3 +133,13 @@ def test_unknown_file_kind_without_collection_is_refused(tmp_path):
     path.write_text("{}\n")
     with pytest.raises(RecordError, match="--collection"):
         infer_source(path)
+
+
+def test_a_generation_left_by_a_killed_ingest_is_dropped_next_time(fresh_container):
+    sources = small_sources(fresh_container.settings.knowledge_dir)
+    run_ingest(fresh_container, sources, show_progress=False)
+    orphan = fresh_container.store.new_generation("faq", {"embedder": "x"})  # built, never switched
+    run_ingest(fresh_container, sources, show_progress=False)
+    names = [c.name for c in fresh_container.store.client.list_collections()]
+    assert orphan.name not in names
+    assert fresh_container.store.live_generations()["faq"] in names

@@ -147,6 +147,9 @@ def run_ingest(container, sources, show_progress: bool = True) -> list[IngestSum
     settings = container.settings
     lock = nullcontext() if settings.chroma_url else FileLock(str(settings.data_dir / "ingest.lock"))
     with lock:
+        if not settings.chroma_url:  # a server may be shared: there the lock does not cover other writers
+            for name in grouped:
+                container.store.drop_orphans(name)
         plans = {name: plan(container.store, container.embedder, name, items) for name, items in grouped.items()}
         total = sum(p[0].to_embed for p in plans.values())
         with tqdm(total=total, desc="embedding", unit="doc", disable=not show_progress or total == 0) as bar:

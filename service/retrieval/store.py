@@ -72,12 +72,13 @@ class ChromaStore:
     def drop(self, physical: str) -> None:
         self.client.delete_collection(physical)
 
-    def drop_orphans(self) -> list[str]:
-        """Delete generations no registry entry points at (left by a crashed ingest)."""
-        live = set(self.live_generations().values())
+    def drop_orphans(self, logical: str) -> list[str]:
+        """Delete generations of ``logical`` that the registry does not point at: left by
+        an ingest killed between building and switching. Call it only under the ingest lock."""
+        live = self.live_generations().get(logical)
         orphans = [
             c.name for c in self.client.list_collections()
-            if GENERATION_SEP in c.name and c.name not in live
+            if c.name.startswith(f"{logical}{GENERATION_SEP}") and c.name != live
         ]
         for name in orphans:
             self.drop(name)
