@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
@@ -15,6 +11,7 @@ from service.cache.stores import RedisStore
 from service.retrieval.ingest import run_ingest
 from service.retrieval.loaders import Source
 from tests.fakes.fake_openai import HTTPError
+from tests.servers import redis_server, start_redis, stop
 
 
 def test_second_request_is_a_hit_with_nothing_spent(small_container):
@@ -122,26 +119,13 @@ def test_stats_and_purge(small_container):
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
-    server = shutil.which("redis-server")
-    if server is None:
+    if redis_server() is None:
         pytest.skip("redis-server is not installed (make test installs it from Debian's packages)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
     try:
-        for _ in range(100):
-            try:
-                RedisStore(url).ping()
-                break
-            except Exception:
-                time.sleep(0.05)
         yield url
     finally:
-        proc.kill()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_redis_store_round_trip_and_counters(redis_url):

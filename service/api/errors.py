@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.evidence import NotFound
 from service.retrieval.loaders import RecordError
+from service.retrieval.errors import IndexUnavailable
 from service.pipeline import UnknownTask
 
 log = logging.getLogger("commerce_guard.api")
@@ -51,6 +52,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RecordError)
     async def _bad_knowledge(request: Request, exc: RecordError):
         return error_response(request, 422, "invalid_knowledge", str(exc))
+
+    @app.exception_handler(IndexUnavailable)
+    async def _no_index(request: Request, exc: IndexUnavailable):
+        # No evidence, no answer: a clear 503, the details (paths, pids) in the log and /readyz only.
+        log.error("index unavailable", extra={"request_id": getattr(request.state, "request_id", None),
+                                              "error": str(exc)[:300]})
+        return error_response(request, 503, "index_unavailable",
+                              "the knowledge index is unavailable; retry later (GET /readyz names the reason)",
+                              {"Retry-After": "5"})
 
     @app.exception_handler(UnknownTask)
     async def _unknown_task(request: Request, exc: UnknownTask):

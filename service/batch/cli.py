@@ -1,7 +1,8 @@
 """`commerce-guard batch ...`: the nightly jobs on the command line.
 
 Exit codes: 0 done; 1 more failures than --max-failure-rate; 2 bad options or
-configuration; 3 no index; 4 the run is busy in another process; 128+signal
+configuration; 3 no index; 4 the run is busy in another process; 5 the index is
+unavailable (Chroma unreachable, or the embedded index open in another process); 128+signal
 when stopped by Ctrl-C (130) or SIGTERM (143), after finishing in-flight items
 (a second signal quits at once; the checkpoint already holds every finished item).
 """
@@ -47,7 +48,11 @@ def summaries(
     fresh: bool = typer.Option(False, "--fresh", help="Start a new run even if an unfinished one exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Precompute product summaries into the response cache (resumes an interrupted run)."""
+    """Precompute product summaries into the response cache (resumes an interrupted run).
+
+    Exit codes: 0 done, 1 more failures than --max-failure-rate, 2 bad options, 3 no index,
+    4 this run is busy in another process, 5 index unavailable, 130/143 stopped (re-run to resume).
+    """
     from service.batch.checkpoint import RunBusy
     from service.batch.summaries import BatchError, Options, Shard, run
     from service.config import get_settings

@@ -31,7 +31,7 @@ from service.retrieval.bm25 import Bm25Index
 from service.retrieval.embedder import Embedder
 from service.retrieval.filters import Filters
 from service.retrieval.ingest import HASH_KEY, TERMS_KEY, TITLE_KEY
-from service.retrieval.store import ChromaStore
+from service.retrieval.store import ChromaStore, unavailable_on_failure
 
 INTERNAL_KEYS = {HASH_KEY, TITLE_KEY, TERMS_KEY}
 # USE cosines of unrelated Korean sentences sit around 0.1-0.2: dense evidence
@@ -122,6 +122,7 @@ class HybridRetriever:
         self._analysed: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
 
     # --- loading ---------------------------------------------------------------
+    @unavailable_on_failure
     def collections(self) -> dict[str, str]:
         """Logical -> live generation, re-read at most every REGISTRY_TTL_S."""
         with self._lock:
@@ -162,11 +163,13 @@ class HybridRetriever:
             self._registry_at = 0.0
 
     # --- lookups -----------------------------------------------------------------
+    @unavailable_on_failure
     def documents(self, collection: str) -> list[tuple[str, str]]:
         """(id, text) of every live document of a collection (loads its index)."""
         index = self._index(collection)
         return list(zip(index.ids, index.texts)) if index else []
 
+    @unavailable_on_failure
     def get(self, collection: str, doc_id: str) -> Hit | None:
         index = self._index(collection)
         if index is None or doc_id not in index.position:
@@ -175,6 +178,7 @@ class HybridRetriever:
         return self._hit(collection, index, i, score=1.0, evidence=1.0)
 
     # --- search ------------------------------------------------------------------
+    @unavailable_on_failure
     def search(self, query: str, collections: list[str], k: int = 5, filters: Filters | None = None,
                min_evidence: float | None = None) -> SearchResult:
         filters = filters or Filters()

@@ -8,14 +8,21 @@ then switches the registry in one write: readers never see a half-built index.
 
 from __future__ import annotations
 
+import functools
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
+
+from service.retrieval.errors import IndexUnavailable
+from service.retrieval.store_owner import StoreBusy, claim
 
 REGISTRY = "cg_registry"
 GENERATION_SEP = "__g"
@@ -25,20 +32,45 @@ def connect(persist_dir: str | None = None, url: str | None = None) -> ClientAPI
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if url:
         parsed = urlparse(url)
-        return chromadb.HttpClient(
-            host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 8000,
-            ssl=parsed.scheme == "https",
-            settings=settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or 8000,
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+        except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
+            raise IndexUnavailable(f"Chroma server {url}: {exc}") from exc
     if persist_dir is None:
         raise ValueError("an embedded Chroma store needs a directory")
+    try:
+        claim(Path(persist_dir))  # before opening: opening alone rewrites the store's files
+    except StoreBusy as exc:
+        raise IndexUnavailable(str(exc)) from exc
     return chromadb.PersistentClient(path=persist_dir, settings=settings)
+
+
+def unavailable_on_failure(method):
+    """A Chroma server that went away mid-flight (connection refused, timeout, 5xx) or a
+    generation dropped under a reader becomes IndexUnavailable: a clear 503, not a 500."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except (httpx.TransportError, ChromaError) as exc:
+            raise IndexUnavailable(f"Chroma: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 class ChromaStore:
     def __init__(self, client: ClientAPI):
         self.client = client
+
+    @unavailable_on_failure
+    def ping(self) -> None:
+        self.client.heartbeat()
 
     # --- registry -------------------------------------------------------------
     def _registry(self) -> Collection:

@@ -18,6 +18,7 @@ def readyz(request: Request) -> JSONResponse:
     container = request.app.state.container
     checks: dict[str, str] = {}
     try:
+        container.store.ping()  # the registry is memoised: ask Chroma itself
         live = container.retriever.collections()
         checks["index"] = "ok" if live else "empty: run `commerce-guard ingest`"
     except Exception as exc:  # readiness reports, it never raises

@@ -1,0 +1,88 @@
+"""Real servers as child processes for tests: Chroma (`chroma run`), Redis, and the service itself.
+
+Each start function waits until the server answers and returns (process, url);
+stop() kills and reaps it. Ports come from the OS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(ready: Callable[[], bool], proc: subprocess.Popen, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {proc.returncode}")
+        try:
+            if ready():
+                return
+        except Exception:  # noqa: BLE001  not listening yet
+            pass
+        time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"{what} did not start within {timeout_s:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=10)
+
+
+def start_chroma(path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    chroma = shutil.which("chroma", path=str(BIN))
+    assert chroma, "the chroma CLI ships with the chromadb package"
+    port = port or free_port()
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200, proc, "chroma run", 30)
+    return proc, url
+
+
+def redis_server() -> str | None:
+    return shutil.which("redis-server")
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
+    import redis
+
+    port = free_port()
+    proc = subprocess.Popen([redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(directory)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_until(lambda: redis.Redis.from_url(url, socket_timeout=1).ping(), proc, "redis-server", 10)
+    return proc, url
+
+
+def start_service(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`commerce-guard serve` with ``env`` on top of this process's environment, ready to answer."""
+    port = free_port()
+    proc = subprocess.Popen([str(BIN / "commerce-guard"), "serve", "--port", str(port)], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, proc, "commerce-guard serve", 120)
+    return proc, url
+
+
+def commerce_guard(*args: str, env: dict[str, str], timeout_s: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "commerce-guard"), *args], env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=timeout_s)
