@@ -165,3 +165,42 @@ def test_a_dead_cache_store_degrades_to_no_cache_with_an_llm(small_container, fa
     env = container.pipeline.run("cs_answer", {"question": "교환 배송비는 얼마인가요?"})
     assert env.backend.name == "openai" and env.usage.prompt_tokens > 0  # tokens spent, count lost, request fine
     assert env.cache.status == "miss"
+
+
+def test_hit_and_miss_counts_are_buffered_then_written_and_survive_a_store_outage(tmp_path):
+    from service.cache.buffered_counters import BufferedCounters, flush_all
+    from service.cache.stores import DiskCacheStore
+
+    class Flaky:
+        """The disk store, failing while `down` is set."""
+
+        def __init__(self, inner):
+            self.inner, self.down, self.writes = inner, False, 0
+
+        def incr(self, name, amount=1):
+            if self.down:
+                raise OSError("disk unavailable")
+            self.writes += 1
+            self.inner.incr(name, amount)
+
+    store = Flaky(DiskCacheStore(tmp_path / "cache"))
+    counters = BufferedCounters(store)
+    for _ in range(50):
+        counters.incr("cache|summary|hit")
+    counters.incr("cache|summary|miss")
+    assert store.writes == 0  # nothing written on the request path
+    store.down = True
+    counters.flush()  # fails: the counts wait for the next flush
+    store.down = False
+    counters.incr("cache|summary|hit")
+    flush_all()
+    assert store.inner.counters("cache|") == {"cache|summary|hit": 51, "cache|summary|miss": 1}
+    assert store.writes == 2  # one write per counter name, not per request
+
+
+def test_stats_include_this_process_counts_at_once(small_container):
+    before = small_container.cache.stats().get("summary", {})
+    small_container.pipeline.run("summary", {"product_id": "P903"})
+    small_container.pipeline.run("summary", {"product_id": "P903"})
+    after = small_container.cache.stats()["summary"]  # no wait for the background flush
+    assert after["miss"] - before.get("miss", 0) == 1 and after["hit"] - before.get("hit", 0) == 1

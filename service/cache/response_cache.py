@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from service.cache.buffered_counters import BufferedCounters
 from service.cache.stores import CacheStore
 
 log = logging.getLogger("commerce_guard.cache")
@@ -43,6 +44,7 @@ class ResponseCache:
     def __init__(self, store: CacheStore, semantic_threshold: float):
         self.store = store
         self.semantic_threshold = semantic_threshold
+        self.counters = BufferedCounters(store)  # a store write per request was the hit path's tail
 
     @degrade_to_miss
     def get(self, key: str) -> dict[str, Any] | None:
@@ -77,11 +79,11 @@ class ResponseCache:
         self.store.set(name, index, ttl_s)
 
     # --- counters and admin ----------------------------------------------------------
-    @degrade_to_miss
     def count(self, task: str, outcome: str) -> None:
-        self.store.incr(f"cache|{task}|{outcome}")
+        self.counters.incr(f"cache|{task}|{outcome}")
 
     def stats(self) -> dict[str, dict[str, int]]:
+        self.counters.flush()  # this process's latest counts first
         out: dict[str, dict[str, int]] = {}
         for name, value in self.store.counters("cache|").items():
             _, task, outcome = name.split("|", 2)
