@@ -234,6 +234,9 @@ def serve(
                 workers=workers, log_level="info", access_log=False)  # our JSON access log replaces it
 
 
+INDEX_UNAVAILABLE = 5  # exit code: Chroma unreachable, or the embedded index open in another process
+
+
 def entry() -> None:
     """The console script: every command, plus the one failure any of them can meet."""
     from service.retrieval.errors import IndexUnavailable
@@ -245,8 +248,6 @@ def entry() -> None:
         console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(INDEX_UNAVAILABLE)
 
-
-INDEX_UNAVAILABLE = 5  # exit code: Chroma unreachable, or the embedded index open in another process
 
 if __name__ == "__main__":
     entry()
