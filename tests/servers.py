@@ -76,8 +76,9 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
 def start_service(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     """`commerce-guard serve` with ``env`` on top of this process's environment, ready to answer."""
     port = free_port()
-    proc = subprocess.Popen([str(BIN / "commerce-guard"), "serve", "--port", str(port)], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    with open(log, "w") as stderr:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([str(BIN / "commerce-guard"), "serve", "--port", str(port)],
+                                env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, proc, "commerce-guard serve", 120)
     return proc, url
