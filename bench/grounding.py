@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import service  # noqa: E402,F401  (offline, single-thread environment)
-from service.guards.grounding import Evidence, GroundingChecker  # noqa: E402
+from service.grounding import Evidence, GroundingChecker  # noqa: E402
 from service.nlp.korean import get_analyzer  # noqa: E402
 from service.retrieval.embedder import get_embedder  # noqa: E402
 from service.retrieval.loaders import load_knowledge  # noqa: E402

@@ -42,10 +42,14 @@ def _container():
 
 
 def _fail(message: str, code: int = 2) -> None:
+    _print_error(message)
+    raise typer.Exit(code)
+
+
+def _print_error(message: str) -> None:
     # Raw text, unwrapped: messages hold paths and [brackets] that rich would mangle.
     console.print("[red]error:[/red]", end=" ")
     console.print(message, markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -223,11 +227,16 @@ def serve(
     import uvicorn
 
     from service.config import get_settings
-
     from service.observability.logs import configure
+    from service.tasks.spec import load_specs
+    from service.tasks.validation import SpecError
 
     configure()
     settings = get_settings()
+    try:  # before uvicorn: a bad spec is one clear line and exit 2, not a worker's traceback
+        load_specs(prompts_dir=settings.prompts_dir)
+    except SpecError as exc:
+        _fail(f"invalid task spec: {exc}")
     if workers > 1 and not settings.chroma_url:
         _fail("several workers need a Chroma server (set CG_CHROMA_URL); the embedded store is not multi-process safe")
     uvicorn.run("service.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
@@ -235,18 +244,23 @@ def serve(
 
 
 INDEX_UNAVAILABLE = 5  # exit code: Chroma unreachable, or the embedded index open in another process
+BAD_OPTIONS = 2  # exit code: bad options, an invalid task spec among them
 
 
 def entry() -> None:
-    """The console script: every command, plus the one failure any of them can meet."""
+    """The console script: every command, plus the failures any of them can meet."""
     from service.retrieval.errors import IndexUnavailable
+    from service.tasks.validation import SpecError
 
     try:
         app()
     except IndexUnavailable as exc:
-        console.print("[red]error:[/red]", end=" ")
-        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         sys.exit(INDEX_UNAVAILABLE)
+    except SpecError as exc:
+        _print_error(f"invalid task spec: {exc}")
+        sys.exit(BAD_OPTIONS)
+
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ class Container:
     def warm_up(self) -> int:
         """Load every index and analyse all evidence once, so that the first requests
         do not pay for it (a cold grounding check is several times slower)."""
-        from service.guards.grounding import Evidence
+        from service.grounding import Evidence
 
         docs = [Evidence(i, t) for name in self.retriever.collections() for i, t in self.retriever.documents(name)]
         self.guards.grounding_checker.prepare(docs)

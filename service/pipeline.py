@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Literal
 
 from service.cache.keys import cache_key, evidence_signature
-from service.envelope import BackendInfo, CacheInfo, Citation, Envelope, GuardReport
+from service.envelope import BackendInfo, CacheInfo, CheckResult, Citation, Envelope, GuardReport
 from service.evidence import EvidenceSet, NotFound, collect
 from service.generation import Generation, Generator
+from service.guards.audit import Trail
 from service.guards.policy import GuardRunner, OutputCheck
+from service.guards.prose import missing_prose
 from service.llm import offline
 from service.prompting.templates import load_prompt
 from service.tasks.spec import TaskSpec, load_specs
@@ -56,7 +58,7 @@ class StageTimer:
 class Pipeline:
     def __init__(self, container) -> None:
         self.container = container
-        self.specs = load_specs()
+        self.specs = load_specs(prompts_dir=container.settings.prompts_dir)
         self.generator: Generator = container.generator
         self.guards: GuardRunner = container.guards
 
@@ -96,15 +98,16 @@ class Pipeline:
                 return self._from_cache(lookup, request_id, timer)
         with timer("generate"):
             generation = self.generator.generate(spec, prompt, inputs, evidence, skip_llm=self._skip_llm(spec, evidence))
+        trail = Trail()
         with timer("guard"):
-            generation, output = self._guarded(spec, prompt, inputs, evidence, generation, report, timer)
+            generation, output, why = self._guarded(spec, prompt, inputs, evidence, generation, report, timer, trail)
         envelope = self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
-                                  reason=evidence.reason)
+                                  reason=why or evidence.reason)
         if lookup is not None:
             self._cache_store(spec, lookup, envelope)
         usage = envelope.usage
         self.container.ledger.record(spec.name, usage.prompt_tokens, usage.completion_tokens, usage.cost)
-        return self._audited(envelope)
+        return self._audited(envelope, trail)
 
     def _skip_llm(self, spec: TaskSpec, evidence: EvidenceSet) -> str | None:
         if evidence.insufficient:
@@ -113,11 +116,11 @@ class Pipeline:
             return "daily budget exceeded"
         return None
 
-    def _audited(self, envelope: Envelope) -> Envelope:
-        """Every blocked, fixed or fallen-back output goes to the audit log; every
-        response to the metrics and one log line (ids and verdicts, never text)."""
-        if envelope.guard.verdict != "pass" or envelope.guard.actions:
-            self.container.audit.record(envelope)
+    def _audited(self, envelope: Envelope, trail: Trail | None = None) -> Envelope:
+        """Every blocked, fixed or fallen-back output goes to the audit log, with the failures
+        behind each action; every response to the metrics and one log line (ids and verdicts, never text)."""
+        if envelope.guard.verdict != "pass" or envelope.guard.actions or envelope.backend.fallback:
+            self.container.audit.record(envelope, trail)
         self.container.metrics.observe_envelope(envelope)
         log.info("task", extra={"request_id": envelope.request_id, "task": envelope.task, "cache": envelope.cache.status,
                                 "guard": envelope.guard.verdict, "actions": envelope.guard.actions,
@@ -129,8 +132,9 @@ class Pipeline:
     def _cache_lookup(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, evidence: EvidenceSet) -> "_Lookup":
         cache = self.container.cache
         signature = evidence_signature(evidence.hits)
-        # The semantic index is per prompt version and backend too, like the exact key.
-        semantic = f"{prompt_version}|{self.generator.info.name}:{self.generator.info.model}|{signature}"
+        # The semantic index is per prompt version, backend and guard policy too, like the exact key.
+        info, policy = self.generator.info, self.guards.fingerprint(spec)
+        semantic = f"{prompt_version}|{info.name}:{info.model}|{policy}|{signature}"
         lookup = _Lookup(self._key(spec, inputs, prompt_version, signature), semantic)
         found = cache.get(lookup.key)
         if found is not None:
@@ -179,13 +183,17 @@ class Pipeline:
 
     def _key(self, spec: TaskSpec, inputs: dict[str, Any], prompt_version: str, signature: str) -> str:
         info = self.generator.info  # the configured backend: a fallback answer is never cached
-        return cache_key(spec.name, inputs, prompt_version, f"{info.name}:{info.model}", signature)
+        return cache_key(spec.name, inputs, prompt_version, f"{info.name}:{info.model}", signature,
+                         policy=self.guards.fingerprint(spec))
 
     # --- output guard with its actions -------------------------------------------
-    def _guarded(self, spec, prompt, inputs, evidence, generation: Generation, report: GuardReport, timer):
+    def _guarded(self, spec, prompt, inputs, evidence, generation: Generation, report: GuardReport, timer,
+                 trail: Trail):
         """Carry out the policy's action until the output passes: fix (drop the failing
         sentences when the rest stands), reask (bounded), else refrain. A reask that is
-        not possible (offline composer, reasks used up) tries the fix first."""
+        not possible (offline composer, reasks used up) tries the fix first. An output
+        left without its required prose is refrained too, never served empty.
+        Returns the generation, the output and why it was refrained (None if it was not)."""
         check = self.guards.check_output(spec, generation.output, evidence)
         reasks, fix_tried = 0, False
         while not check.passed:
@@ -194,6 +202,7 @@ class Pipeline:
             if wants_fix and check.fixed is not None and not fix_tried:
                 fix_tried = True
                 report.actions.append("fix")
+                trail.add("fix", check.checks)
                 candidate = check.fixed
                 check = self.guards.check_output(spec, candidate, evidence)
                 if check.passed:
@@ -201,6 +210,7 @@ class Pipeline:
                 continue
             if check.action in ("fix", "reask") and can_reask:
                 report.actions.append("reask")
+                trail.add("reask", check.checks)
                 reasks, fix_tried = reasks + 1, False
                 with timer("generate"):
                     retry = self.generator.reask(spec, prompt, generation, check.feedback, inputs, evidence)
@@ -208,27 +218,35 @@ class Pipeline:
                 generation = retry
                 check = self.guards.check_output(spec, generation.output, evidence)
                 continue
-            return self._refrain(spec, inputs, evidence, generation, check, report)
+            return self._refrain(spec, prompt, inputs, evidence, generation, check, report, trail, _why(check))
+        missing = _missing(spec, prompt, evidence, generation.output)
+        if missing:
+            return self._refrain(spec, prompt, inputs, evidence, generation, _no_prose(check, missing), report, trail,
+                                 f"no prose left in {', '.join(missing)}")
         report.output = check.checks
         if report.actions:
             report.verdict = "fixed"
-        return generation, generation.output
+        return generation, generation.output, None
 
-    def _refrain(self, spec, inputs, evidence, generation: Generation, failed: OutputCheck, report: GuardReport):
-        """Fall back to the offline composer; if even that fails, a safe handoff reply."""
+    def _refrain(self, spec, prompt, inputs, evidence, generation: Generation, failed: OutputCheck,
+                 report: GuardReport, trail: Trail, why: str):
+        """Fall back to the offline composer; if even that fails, the task's safe handoff reply."""
         report.actions.append("refrain")
+        trail.add("refrain", failed.checks)
         if generation.from_llm:
-            fallback = self.generator.compose(spec, inputs, evidence, reason="output failed the guards")
+            fallback = self.generator.compose(spec, inputs, evidence, reason=why)
             fallback.usage = generation.usage
             check = self.guards.check_output(spec, fallback.output, evidence)
-            if check.passed:
+            missing = _missing(spec, prompt, evidence, fallback.output) if check.passed else []
+            if check.passed and not missing:
                 report.verdict, report.output = "fallback", check.checks
-                return fallback, fallback.output
+                return fallback, fallback.output, why
+            trail.add("handoff", _no_prose(check, missing).checks)
         report.verdict, report.output = "blocked", failed.checks
-        output = offline.refusal(spec.name, spec.data, "output failed the guards")
+        output = offline.refusal(spec.name, spec.data, why)
         generation.backend.fallback = True
-        generation.backend.fallback_reason = "output failed the guards"
-        return generation, output
+        generation.backend.fallback_reason = why
+        return generation, output, why
 
     # --- envelope ------------------------------------------------------------------
     def _envelope(self, spec, request_id, prompt_version, output, evidence: EvidenceSet, report, generation: Generation,
@@ -248,6 +266,27 @@ class _Lookup:
     envelope: dict[str, Any] | None = None
     status: str = "miss"
     vector: Any = None
+
+
+def _why(check: OutputCheck) -> str:
+    """Why an output is refrained, short and bounded (it is a metrics label too)."""
+    failed = sorted({c.check.split(":")[0] for c in check.checks if c.verdict == "fail"})
+    return f"output failed the guards: {', '.join(failed)}" if failed else "output failed the guards"
+
+
+def _missing(spec, prompt, evidence: EvidenceSet, output: dict[str, Any]) -> list[str]:
+    """Required prose fields the output lacks; without evidence an empty output is the
+    designed answer (no evidence, no answer) and the envelope already says why."""
+    return [] if evidence.insufficient else missing_prose(output, spec.text_fields, prompt.schema)
+
+
+def _no_prose(check: OutputCheck, missing: list[str]) -> OutputCheck:
+    """The check as it failed, plus the prose check when required prose is missing."""
+    if not missing:
+        return check
+    prose = CheckResult(check="prose", verdict="fail", score=0.0, action="refrain",
+                        details=[{"field": f, "reason": "no prose left"} for f in missing])
+    return OutputCheck(False, [*check.checks, prose], "refrain")
 
 
 def _add_usage(a, b):

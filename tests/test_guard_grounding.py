@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from service.guards.grounding import Evidence, GroundingChecker
-from service.guards.grounding_llm import LLMJudge, parse_answer
+from service.grounding import Evidence, GroundingChecker
+from service.grounding.llm_judge import LLMJudge, parse_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,7 +152,7 @@ def test_list_items_with_predicates_of_their_own(checker):
     # the items of a spec line are separate statements: 금지 is the bleach's, not the hand wash's
     assert judge(checker, "손세탁해 주세요.", SHIRT) == "supported"
     assert judge(checker, "손세탁은 안 돼요.", SHIRT) == "contradicted"
-    from service.guards.grounding_facts import Vocabulary, analyze
+    from service.grounding.facts import Vocabulary, analyze
 
     vocab = Vocabulary()
 

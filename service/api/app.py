@@ -13,12 +13,15 @@ from service.api.auth import RateLimiter
 from service.api.middleware import AccessLogAndMetrics, RequestIdAndLimits
 from service.config import get_settings
 from service.container import Container
+from service.tasks.spec import load_specs
 
 
 def create_app(container: Container | None = None) -> FastAPI:
     from service.api.routes import admin, feedback, guard, health, metrics, search, stats, tasks
 
     container = container or Container(get_settings())
+    # A spec that names an unknown check or field stops the service here, not at a request.
+    load_specs(prompts_dir=container.settings.prompts_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -102,7 +102,7 @@ class ResponseCache:
         for key in list(self.store.keys()):
             parts = key.split("|")
             if key.startswith(SEMANTIC_PREFIX):
-                parts = parts[1:]  # semantic|task|prompt version|backend|evidence signature
+                parts = parts[1:]  # semantic|task|prompt version|backend|guard policy|evidence signature
             matches = (task is None or parts[0] == task) and (prompt_version is None or parts[1].startswith(prompt_version))
             if matches:
                 self.store.delete(key)

@@ -55,7 +55,8 @@ def refused(task: str, envelope: Envelope | None) -> bool:
         return out.get("handoff") is True
     if task == "styling":
         return not out.get("outfits")
-    return not str(out.get("summary") or "").strip()
+    # A summary refusal is the spec's handoff reply (blocked), never an empty 200.
+    return envelope.guard.verdict == "blocked" or not str(out.get("summary") or "").strip()
 
 
 def all_text(output: Any) -> str:

@@ -1,7 +1,10 @@
 """Audit log of every blocked, fixed or fallen-back output (SQLite under data_dir).
 
-What is stored is already redacted: check names, verdicts, actions and the
-failing claims with personal data replaced by placeholders.
+Each row names the failures behind every action: the failed checks of the attempt
+that caused each fix, reask, refrain or handoff (the final output of a fixed answer
+passes, so its own checks say nothing), and the reason of a backend fallback.
+What is stored is already redacted: check names, verdicts, actions and the failing
+claims, shortened, with personal data replaced by placeholders.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,17 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_created ON audit (created_at);
 """
+CLAIM_CHARS = 80  # enough to recognise a claim, not to republish the output
+
+
+@dataclass
+class Trail:
+    """The guard actions of one request, each with the failed checks that caused it."""
+
+    steps: list[tuple[str, list]] = field(default_factory=list)
+
+    def add(self, action: str, checks: list) -> None:
+        self.steps.append((action, [c.model_copy(deep=True) for c in checks if c.verdict == "fail"]))
 
 
 class AuditLog:
@@ -37,10 +52,17 @@ class AuditLog:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
-    def record(self, envelope) -> None:
+    def record(self, envelope, trail: Trail | None = None) -> None:
         guard = envelope.guard
-        failures = [_failure(direction, c) for direction, checks in (("input", guard.input), ("output", guard.output))
-                    for c in checks if c.verdict == "fail"]
+        failures = [_failure("input", c) for c in guard.input if c.verdict == "fail"]
+        if trail and trail.steps:  # a failed final output is the last step's: not listed twice
+            failures += [{**_failure("output", c), "action": action, "step": n}
+                         for n, (action, checks) in enumerate(trail.steps, start=1) for c in checks]
+        else:
+            failures += [_failure("output", c) for c in guard.output if c.verdict == "fail"]
+        if envelope.backend.fallback:
+            failures.append({"direction": "backend", "check": "llm", "action": "fallback",
+                             "details": [{"reason": envelope.backend.fallback_reason or "unknown"}]})
         with self._lock:
             self._db.execute(
                 "INSERT INTO audit (created_at, request_id, task, verdict, actions, failures) VALUES (?, ?, ?, ?, ?, ?)",
@@ -62,9 +84,14 @@ class AuditLog:
 def _failure(direction: str, check) -> dict[str, Any]:
     details = []
     for d in check.details:
-        item = {k: v for k, v in d.items() if k in ("verdict", "reason", "type", "category", "term", "signal", "field", "item")}
+        item = {k: v for k, v in d.items()
+                if k in ("verdict", "reason", "type", "category", "term", "list_action", "signal", "field", "item")}
         if "text" in d:
-            item["text"] = redact(str(d["text"]))[0]
+            item["text"] = _short(redact(str(d["text"]))[0])
         if d.get("verdict", "fail") != "supported":
             details.append(item)
     return {"direction": direction, "check": check.check, "action": check.action, "details": details}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= CLAIM_CHARS else text[: CLAIM_CHARS - 1] + "…"

@@ -10,6 +10,7 @@ keep the precision that naive substring matching lacks (시발점, 2시 발송, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -292,10 +293,25 @@ class BannedWordMatcher:
         return hits
 
 
-@lru_cache(maxsize=4)
 def default_matcher(path: str | None = None) -> BannedWordMatcher:
-    """The matcher over knowledge/banned_words (built once per process, about 0.1 s)."""
-    return BannedWordMatcher.from_dir(path or DEFAULT_DIR)
+    """The matcher over knowledge/banned_words (built once per content of the lists, about 0.1 s)."""
+    folder = Path(path or DEFAULT_DIR)
+    return _matcher(str(folder), lists_digest(folder))
+
+
+@lru_cache(maxsize=4)
+def _matcher(path: str, digest: str) -> BannedWordMatcher:
+    # Keyed by the lists' digest too: a guard built after a list changed enforces the new list,
+    # the same one the guard policy fingerprint (cache keys) was computed from.
+    return BannedWordMatcher.from_dir(path)
+
+
+def lists_digest(path: str | Path) -> str:
+    """A hash of every list file's name and bytes (part of the guard policy fingerprint)."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(path).glob("*.yaml")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def find_banned_words(text: str) -> list[BannedWordHit]:
@@ -311,7 +327,8 @@ class BannedWords(Validator):
     """Fails on any banned word; fix_value masks the hits with '*'.
 
     categories: only these categories (default: all); min_severity: ignore hits below it.
-    The hit's action (block/fix) is reported in the error message for the caller to act on.
+    The hit's action (block/fix) is reported in the error message for the caller to act on,
+    and the hits themselves go back through ``metadata["details"]["banned_words"]``.
     """
 
     def __init__(self, categories: list[str] | None = None, min_severity: str = "low",
@@ -327,6 +344,7 @@ class BannedWords(Validator):
         hits = [h for h in self._matcher.find(text)
                 if (self._categories is None or h.category in self._categories)
                 and SEVERITIES.index(h.severity) >= self._min_rank]
+        metadata.setdefault("details", {})["banned_words"] = hits
         if not hits:
             return PassResult()
         listed = ", ".join(f"{text[h.start:h.end]!r} ({h.category}, {h.severity}, {h.action})" for h in hits)

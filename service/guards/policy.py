@@ -26,16 +26,20 @@ from service.envelope import CheckResult
 from service.guards import fields as F
 from service.guards.banned_words import BannedWords
 from service.guards.catalog import CatalogItems, find_problems, without_problems
-from service.guards.grounding import Evidence, GroundingChecker
+from service.guards.checks import INPUT_CHECKS, TEXT_CHECKS
+from service.guards.fingerprint import policy_fingerprint
+from service.grounding import Evidence, GroundingChecker
 from service.guards.grounding_validator import Grounded
 from service.guards.guardrails_offline import offline_guard
 from service.guards.injection import PromptInjection
 from service.guards.pii import PLACEHOLDERS, PiiGuard
+from service.guards.prose import CITATION_ONLY
 from service.nlp.claims import sentence_spans
 
 ACTIONS = ("none", "fix", "reask", "refrain")
 
 # Factories take the settings: the banned-word lists live in the configured knowledge dir.
+# Their keys are the names in service/guards/checks.py (specs are validated against those).
 INPUT_VALIDATORS: dict[str, Callable] = {
     "pii": lambda s: PiiGuard(on_fail="fix"),  # the fix is the redaction
     "injection": lambda s: PromptInjection(on_fail="noop"),
@@ -45,6 +49,8 @@ OUTPUT_VALIDATORS: dict[str, Callable] = {
     "pii": lambda s: PiiGuard(on_fail="noop"),
     "grounding": lambda s: Grounded(on_fail="noop"),
 }
+assert tuple(INPUT_VALIDATORS) == INPUT_CHECKS and tuple(OUTPUT_VALIDATORS) == TEXT_CHECKS, \
+    "service/guards/checks.py must name exactly these validators (specs are checked against it)"
 CHECK_OF = {"PiiGuard": "pii", "PromptInjection": "injection", "BannedWords": "banned_words",
             "Grounded": "grounding", "CatalogItems": "catalog"}
 
@@ -76,14 +82,25 @@ class GuardRunner:
     def __init__(self, container) -> None:
         self.container = container
         self._guards: dict[tuple, Any] = {}
+        self._fingerprints: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def fingerprint(self, spec) -> str:
+        """The guard policy fingerprint of ``spec`` (cache keys), computed once per runner,
+        like the guards themselves: both read the lists when they are first needed."""
+        found = self._fingerprints.get(spec.name)
+        if found is None:
+            s = self.container.settings
+            found = self._fingerprints[spec.name] = policy_fingerprint(spec, s.knowledge_dir / "banned_words",
+                                                                       s.grounding_judge)
+        return found
 
     @cached_property
     def grounding_checker(self) -> GroundingChecker:
         c = self.container
         rules = GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir)
         if c.settings.grounding_judge == "llm" and c.llm is not None:
-            from service.guards.grounding_llm import LLMJudge
+            from service.grounding.llm_judge import LLMJudge
 
             return _JudgeWithRules(LLMJudge(c.llm, splitter=c.analyzer, fallback=rules), rules)
         return rules
@@ -142,7 +159,11 @@ class GuardRunner:
             for check in text_checks:
                 results.append(_text_result(check, failed.get(check), metadata["details"], prose, edits, feedback))
         emptied_labels: dict[tuple, str] = {}
-        labels = F.extract(output, spec.label_fields)
+        if "grounding" in text_checks:
+            results += self._facts(spec, output, evidence, emptied_labels, feedback)
+            results += _ids(spec, output, evidence, emptied_labels, feedback)
+        fact_labels = [f"{f.items}.{f.label}" for f in spec.fact_fields]
+        labels = F.extract(output, list(dict.fromkeys(spec.label_fields + fact_labels)))
         label_checks = [c for c in text_checks if c != "grounding"]
         if labels and label_checks:
             results += self._labels(labels, label_checks, emptied_labels, feedback)
@@ -151,20 +172,45 @@ class GuardRunner:
         failures = [r for r in results if r.verdict == "fail"]
         if not failures:
             return OutputCheck(True, results)
-        action = max((spec.guard.on_fail.get(r.check.split(":")[0], "refrain") for r in failures), key=ACTIONS.index)
+        action = max((_action(spec, r) for r in failures), key=ACTIONS.index)
         for r in failures:
             r.action = action
-        fixed = _apply(output, prose, edits, evidence) if action != "refrain" else None
-        if fixed is not None and emptied_labels:
-            fixed = F.replace(fixed, emptied_labels)  # failing labels are emptied (their list item goes)
-            if "outfits" in fixed and not fixed["outfits"]:
-                fixed = None
+        fixed = _apply(output, prose, edits, evidence, emptied_labels) if action != "refrain" else None
         return OutputCheck(False, results, action, fixed, "\n".join(feedback))
+
+    def _facts(self, spec, output: dict[str, Any], evidence, emptied: dict, feedback: list[str]) -> list[CheckResult]:
+        """Fact items ("key_facts[]"): "label: value [citation]" grounded as one claim against the
+        cited evidence; a failing item is emptied (it goes from the list)."""
+        results = []
+        ev = [Evidence(h.id, h.text) for h in evidence.hits]
+        for field in spec.fact_fields:
+            items = F.fact_items(output, field)
+            if not items:
+                continue
+            text = "\n".join(line for _, line in items)
+            report = self.grounding_checker.check(text, ev)
+            starts = _line_starts([line for _, line in items])
+            failed, details = False, []
+            for claim in report.claims:
+                path, line = items[max(j for j, s in enumerate(starts) if s <= claim.start)]
+                details.append(_claim_detail(claim, []) | {"field": ".".join(map(str, path))})
+                if claim.verdict != "supported":
+                    if getattr(claim, "supported_by", None):  # right fact, wrong source: re-cite it
+                        emptied[path[:-1] + (field.citation,)] = claim.supported_by
+                    else:
+                        emptied[path] = ""
+                    failed = True
+                    feedback.append(f"- 핵심 정보 \"{line}\": {claim.verdict} ({claim.reason})")
+            results.append(CheckResult(check="grounding:facts", verdict="fail" if failed else "pass",
+                                       score=report.score, details=details))
+        return results
 
     def _labels(self, labels: list[F.FieldText], checks: list[str], emptied: dict, feedback: list[str]) -> list[CheckResult]:
         """Titles and other short labels: banned words and personal data only (not claims)."""
         guard = self._guard(("labels", tuple(checks)), [OUTPUT_VALIDATORS[c] for c in checks])
-        failed = {CHECK_OF[s.validator_name]: s for s in _failed(guard.validate(F.join(labels), metadata={}))}
+        details: dict[str, Any] = {}
+        outcome = guard.validate(F.join(labels), metadata={"details": details})
+        failed = {CHECK_OF[s.validator_name]: s for s in _failed(outcome)}
         results = []
         for check in checks:
             summary = failed.get(check)
@@ -176,8 +222,8 @@ class GuardRunner:
                     emptied[located[0].path] = ""
             feedback.append(f"- 제목에 쓸 수 없는 표현이 있습니다 ({check})")
             results.append(CheckResult(check=f"{check}:labels", verdict="fail", score=0.0,
-                                       details=[{"reason": s.reason, "start": s.start, "end": s.end}
-                                                for s in summary.error_spans or []]))
+                                       details=[{"reason": s.reason, "start": s.start, "end": s.end,
+                                                 **_list_action(details, s)} for s in summary.error_spans or []]))
         return results
 
     # --- guard as a service -------------------------------------------------------------
@@ -194,7 +240,8 @@ class GuardRunner:
         report: dict[str, Any] = {
             "verdict": "fail" if failed else "pass",
             "banned_words": [{"term": sp.reason.partition(": ")[2], "category": sp.reason.partition(": ")[0],
-                              "start": sp.start, "end": sp.end} for sp in spans("banned_words")],
+                              "start": sp.start, "end": sp.end, **_list_action(metadata["details"], sp)}
+                             for sp in spans("banned_words")],
             "pii": [{"type": sp.reason, "start": sp.start, "end": sp.end} for sp in spans("pii")],
         }
         grounding = metadata["details"].get("grounding")
@@ -234,6 +281,45 @@ class _JudgeWithRules:
         self.rules.clear_cache()
 
 
+def _action(spec, result: CheckResult) -> str:
+    """What a failed check does: the spec's on_fail, except for a word from a list whose
+    action is ``block``: "do not publish the text" (knowledge/banned_words/README.md), so
+    the output is replaced (refrain), never repaired by dropping the sentence or masking."""
+    if any(d.get("list_action") == "block" for d in result.details):
+        return "refrain"
+    return spec.guard.on_fail.get(result.check.split(":")[0], "refrain")
+
+
+def _list_action(details: dict, span) -> dict[str, str]:
+    """The action of the banned-word list behind one error span (block | fix)."""
+    for hit in details.get("banned_words", []):
+        if (hit.start, hit.end) == (span.start, span.end):
+            return {"list_action": hit.action}
+    return {}
+
+
+def _line_starts(lines: list[str]) -> list[int]:
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    return starts
+
+
+def _ids(spec, output: dict[str, Any], evidence, emptied: dict, feedback: list[str]) -> list[CheckResult]:
+    """Id fields (outfit items) must name documents this request retrieved: an invented id is
+    emptied, and its list item goes."""
+    if not spec.id_fields:
+        return []
+    known = {h.id for h in evidence.hits}
+    bad = [f for f in F.extract(output, spec.id_fields) if f.text.strip() not in known]
+    for f in bad:
+        emptied[f.path] = ""
+        feedback.append(f"- {f.text}: 검색된 근거에 없는 id입니다")
+    return [CheckResult(check="grounding:ids", verdict="fail" if bad else "pass", score=0.0 if bad else 1.0,
+                        details=[{"id": f.text, "field": ".".join(map(str, f.path)), "reason": "not in the evidence"} for f in bad])]
+
+
 def _failed(outcome) -> list:
     return [s for s in (outcome.validation_summaries or []) if s.validator_status == "fail"]
 
@@ -246,10 +332,16 @@ def _text_result(check: str, summary, details: dict, prose: list[F.FieldText], e
         claims = [_claim_detail(c, prose) for c in (report.claims if report else [])]
         if summary is None:
             return CheckResult(check=check, verdict="pass", score=report.score if report else 1.0, details=claims)
+        joined = F.join(prose)
         for c in report.claims:
-            if c.verdict != "supported":
+            if c.verdict == "supported":
+                continue
+            recite = _citation_fix(joined, c)
+            if recite:
+                edits.replacements.append(recite)  # the sentence is right; its citation was not
+            else:
                 edits.drops.append((c.start, c.end))
-                feedback.append(f"- \"{c.text}\": {c.verdict} ({c.reason})")
+            feedback.append(f"- \"{c.text}\": {c.verdict} ({c.reason})")
         return CheckResult(check=check, verdict="fail", score=report.score, details=claims)
     if summary is None:
         return CheckResult(check=check, verdict="pass", score=1.0)
@@ -264,9 +356,24 @@ def _text_result(check: str, summary, details: dict, prose: list[F.FieldText], e
         else:
             category, _, term = span.reason.partition(": ")
             edits.drops.append((span.start, span.end))
-            found.append({"term": term, "category": category, "field": where, "start": span.start, "end": span.end})
+            found.append({"term": term, "category": category, "field": where, "start": span.start, "end": span.end,
+                          **_list_action(details, span)})
             feedback.append(f"- 금지 표현 '{term}'({category})을 쓰지 마세요")
     return CheckResult(check=check, verdict="fail", score=0.0, details=found)
+
+
+_MARKER_AFTER = re.compile(r"[ \t]?\[(?P<ids>[^\[\]\n]{1,80})\]")
+
+
+def _citation_fix(joined: str, claim) -> tuple[int, int, str] | None:
+    """(start, end, new ids) for the marker right after a claim that another retrieved passage
+    backs (``supported_by``): a fix corrects the citation instead of dropping the sentence."""
+    if not getattr(claim, "supported_by", None):
+        return None
+    m = _MARKER_AFTER.match(joined, claim.end)
+    if m is None or set(claim.cited_ids) - set(re.split(r"\s*[,;/·]\s*", m["ids"].strip())):
+        return None  # the marker is not where the sentence's citation is
+    return m.start("ids"), m.end("ids"), claim.supported_by
 
 
 def _claim_detail(claim, prose: list[F.FieldText]) -> dict[str, Any]:
@@ -276,12 +383,13 @@ def _claim_detail(claim, prose: list[F.FieldText]) -> dict[str, Any]:
             "field": ".".join(map(str, located[0].path)) if located else None}
 
 
-CITATION_ONLY = re.compile(r"^(?:\s|\[[^\]]*\]|[.,!?·•\-])*$")
-
-
-def _apply(output: dict[str, Any], prose: list[F.FieldText], edits: _Edits, evidence) -> dict[str, Any] | None:
-    """The output with failing sentences dropped and personal data redacted; None if too little stands."""
-    new_texts: dict[tuple, str] = {}
+def _apply(output: dict[str, Any], prose: list[F.FieldText], edits: _Edits, evidence,
+           emptied_labels: dict[tuple, str] | None = None) -> dict[str, Any] | None:
+    """The output with failing sentences dropped, personal data redacted, failing labels
+    emptied (their list item goes) and outfits with catalog problems removed; None if too
+    little stands. Text and label edits go in one replace() over the original paths, before
+    any outfit is removed: paths of the original output never meet a shortened list."""
+    new_texts: dict[tuple, str] = dict(emptied_labels or {})
     for f in prose:
         text = f.text
         local_drops = [(s - f.start, e - f.start) for s, e in edits.drops if f.start <= s < f.start + len(f.text)]
@@ -289,8 +397,9 @@ def _apply(output: dict[str, Any], prose: list[F.FieldText], edits: _Edits, evid
         spans = _sentence_cover(text, local_drops)
         pieces, cursor = [], 0
         for s, e, r in sorted([(s, e, "") for s, e in spans] + local_repl):
-            if s < cursor:
-                continue  # inside a dropped sentence already
+            if s < cursor:  # overlaps a dropped span (a sentence and the citation before the next)
+                cursor = max(cursor, e)
+                continue
             pieces.append(text[cursor:s] + r)
             cursor = e
         pieces.append(text[cursor:])
@@ -315,7 +424,8 @@ TRAILING_CITATIONS = re.compile(r"(?:\s*\[[A-Za-z][A-Za-z0-9_-]*(?:\s*,\s*[A-Za-
 
 def _sentence_cover(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Widen each span to the whole sentence(s) it touches, with the citations that
-    follow it: a dropped sentence must not leave its "[P001]" behind."""
+    follow it: a dropped sentence must not leave its "[P001]" behind, nor take the
+    citation of the sentence before it (the splitter puts that at its start)."""
     if not spans:
         return []
     sentences = sentence_spans(text) or [(0, len(text))]
@@ -323,6 +433,9 @@ def _sentence_cover(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
     for s, e in spans:
         hit = [(a, b) for a, b in sentences if a < e and s < b] or [(s, e)]
         start, end = min(a for a, _ in hit), max(b for _, b in hit)
+        leading = TRAILING_CITATIONS.match(text, start) if start else None
+        if leading and leading.end() <= s:  # "[P001]" opening a later sentence cites the one before
+            start = leading.end()
         trailing = TRAILING_CITATIONS.match(text, end)
         covered.append((start, trailing.end() if trailing else end))
     return covered

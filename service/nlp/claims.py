@@ -3,7 +3,8 @@
 A claim is one sentence (or one bullet / list item) that states something the
 evidence can confirm or refute. Citation markers such as ``[P012]`` or
 ``[FAQ-RET-001, P003]`` are removed from the claim text and kept as the
-claim's ``cited_ids``. Headings, tiny fragments and pure courtesy sentences
+claim's ``cited_ids``. Headings, tiny fragments (unless they hold a number: a bare
+value such as "19,000원" is a claim) and pure courtesy sentences
 ("문의 주셔서 감사합니다", "Hope this helps") are segments but not claims.
 
 Korean sentences often end without punctuation in LLM output, so Korean pieces
@@ -188,7 +189,8 @@ def _attach_citations(segments: list[Claim], cites: list[tuple[int, int, list[st
 
 def _kind(text: str) -> str:
     if len(_LETTERS.findall(text)) < MIN_LETTERS:
-        return "fragment"
+        # a bare value ("19,000원", "면 80%", "7일") is a fact to check, not a fragment
+        return "claim" if extract_quantities(text) else "fragment"
     if _COURTESY.match(text) and not extract_quantities(text):
         return "courtesy"
     return "claim"

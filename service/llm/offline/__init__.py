@@ -37,6 +37,6 @@ def refusal(task: str, data: dict[str, Any], reason: str) -> dict[str, Any]:
         return {"answer": reply or data.get("handoff_reply", ""), "handoff": True, "confidence": 0.0}
     if task == "styling":
         return {"outfits": []}
-    if task == "summary":
-        return {"summary": "", "key_facts": []}
+    if task == "summary":  # the vetted reply, never an empty summary (the envelope says why)
+        return {"summary": data.get("handoff_reply", ""), "key_facts": []}
     raise KeyError(f"no safe output defined for task {task!r}")

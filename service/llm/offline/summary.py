@@ -39,7 +39,8 @@ def compose(inputs: dict[str, Any], evidence: Evidence, data: dict[str, Any]) ->
         {"label": "핏", "value": p.fit, "citation": pid},
         {"label": "가격", "value": won(p.sale_price or p.price) + (" (할인가)" if p.sale_price else ""), "citation": pid},
         {"label": "배송", "value": f"결제 후 {p.shipping_days}영업일 이내 출고", "citation": pid},
-        {"label": "반품", "value": RETURN_POLICY_LABELS[p.return_policy], "citation": policy_ids[0] if policy_ids else pid},
+        # the record names the policy class; the policy text elaborates on it, in other words
+        {"label": "반품", "value": RETURN_POLICY_LABELS[p.return_policy], "citation": pid},
     ]
     if p.care:
         facts.insert(2, {"label": "세탁", "value": ", ".join(p.care), "citation": pid})

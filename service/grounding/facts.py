@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from service.guards import grounding_lexicon as lex
+from service.grounding import lexicon as lex
 from service.nlp.numbers import Quantity, extract_quantities, fold_width
 
 _HANGUL = re.compile(r"[가-힣]")
@@ -305,14 +305,29 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
 _PUNCT_BREAK = re.compile(r",(?!\d)|;|\s·\s|\s/\s|[.!?](?=\s)|[()]")
 
 
+_EN_NAME = re.compile(r"(?<![\w'])[A-Z][a-z]{2,}(?:[A-Z][a-z]+)?\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n\-–—\"“(]\s*)$")
+_EN_NOT_NAMES = frozenset(
+    "the this that these those its our your their you we they she he his her it there here what which who "
+    "and but or also please note yes no free size sizes color colour price monday tuesday wednesday thursday "
+    "friday saturday sunday korean english korea won".split()
+)
+# An English gloss in brackets right after a Korean word translates it ("일반 상품(standard)").
+_GLOSS = re.compile(r".*[가-힣]\s?\(\s?[A-Za-z][A-Za-z _-]*\)$")
+
+
 def _entities(text: str, morphemes: list) -> list[tuple[int, str]]:
     """Names a claim must not invent: Latin words in Korean text ("DHL로"), proper nouns (NNP),
     and acronyms in English ones ("via DHL")."""
     out: list[tuple[int, str]] = []
     if _HANGUL.search(text):
-        out += [(m.start, m.form.lower()) for m in morphemes if m.tag in ("NNP", "SL") and len(m.form) >= 2 and m.form not in lex.KO_NOT_NAMES]
-    else:  # English: only acronyms ("DHL", "UPS"); other names are often transliterated in the evidence
+        out += [(m.start, m.form.lower()) for m in morphemes if m.tag in ("NNP", "SL") and len(m.form) >= 2
+                and m.form not in lex.KO_NOT_NAMES and not _GLOSS.match(text, max(0, m.start - 12), m.end + 1)]
+    else:  # English: acronyms ("DHL") and capitalised words inside a sentence ("at Walmart"); a name
+        # spelt in the evidence's other script is matched later by its consonant skeleton
         out += [(m.start(), m.group().lower()) for m in re.finditer(r"\b[A-Z]{2,}\b", text)]
+        out += [(m.start(), m.group().lower()) for m in _EN_NAME.finditer(text)
+                if m.group().lower() not in _EN_NOT_NAMES and not _SENTENCE_START.search(text[:m.start()])]
     # currency codes and unit symbols ("prices in KRW", "KRW 3,000") measure, they do not name
     return [(p, t) for p, t in out if t not in lex.UNIT_WORDS]
 
@@ -572,6 +587,8 @@ def _local_polarity(start: int, end: int, morphemes: list, lists: bool = True, i
                 continue
         if saved is not None and tag.startswith("J") and tag != "JC":
             marked = True
+        if tag == "ETM" and k + 1 < len(after) and after[k + 1].form == "수" and after[k + 1].tag == "NNB":
+            continue  # "사용할 수 없습니다": the predicate goes on through 수 to 없
         if tag.startswith(("EF", "ETM", "ETN", "SF", "SS")) or (tag == "SP" and m.form in (",", ";")):
             break
     if saved is not None and shared_at is None:

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any, Protocol
 
-from service.guards.grounding import ClaimVerdict, Evidence, GroundingReport, aggregate
+from service.grounding import ClaimVerdict, Evidence, GroundingReport, aggregate
 from service.nlp.claims import Claim, SentenceSplitter, split_claims
 
 from service.llm.base import LLMRequest

@@ -1,7 +1,7 @@
 """Per-claim grounding: is every sentence of an LLM output backed by the evidence?
 
 No NLI model runs offline for Korean, so each claim is judged by explicit checks
-(grounding_facts turns a sentence into facts; grounding_lexicon holds the words):
+(facts turns a sentence into facts; lexicon holds the words):
 
 1. citations: a cited id that was not retrieved makes the claim unsupported;
 2. alignment: the evidence line that best matches the claim, by IDF-weighted
@@ -46,8 +46,11 @@ from typing import Iterable, Protocol
 
 import numpy as np
 
-from service.guards import grounding_lexicon as lex
-from service.guards.grounding_facts import Clause, Mention, Morphology, TextFacts, Vocabulary, analyze, canonical
+from service.grounding import conditions
+from service.grounding import lexicon as lex
+from service.grounding.entailment import EntailmentScorer, default_scorer, pair_features, scalar_features, with_rule_features
+from service.grounding.overlap import credit, negates_shared, squash, transliterated_in
+from service.grounding.facts import Clause, Mention, Morphology, TextFacts, Vocabulary, analyze, canonical
 from service.nlp.claims import Claim, sentence_spans, split_claims
 from service.nlp.numbers import Quantity, comparable, equivalent, format_quantity
 
@@ -74,6 +77,7 @@ class ClaimVerdict:
     evidence_span: tuple[int, int] | None
     reason: str
     cited_ids: list[str] = field(default_factory=list)
+    supported_by: str | None = None  # the passage that states a claim whose citation does not
 
 
 @dataclass
@@ -149,15 +153,18 @@ class GroundingChecker:
         thresholds: Thresholds = Thresholds(),
         products_path: Path | None = None,
         cache_size: int = 4096,
+        entailment: EntailmentScorer | None | str = "default",
     ) -> None:
         self.analyzer = analyzer
         self.embedder = embedder
         self.t = thresholds
+        # the learned signal decides open content when it and an embedder are there; else the rules do
+        self.entailment = default_scorer() if entailment == "default" else entailment
         extra, parents = product_vocabulary(products_path) if products_path and Path(products_path).exists() else ({}, {})
         self.vocab = Vocabulary(extra)
         self.parents: dict[str, tuple[str, ...]] = {k: (v,) for k, v in lex.PARENT.items()} | parents
         self._units: OrderedDict[str, list[_Unit]] = OrderedDict()  # evidence text -> analysed units
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()  # the caches are shared by request threads; analysis runs outside it
 
@@ -170,31 +177,71 @@ class GroundingChecker:
         return self.check_claims(split_claims(text, self.analyzer), evidence)
 
     def check_claims(self, claims: list[Claim], evidence: list[Evidence]) -> GroundingReport:
-        units = [u for ev in evidence for u in self._evidence_units(ev)]
+        return aggregate([v for v, _ in self.judge_claims(claims, evidence)])
+
+    def judge_claims(self, claims: list[Claim], evidence: list[Evidence]) -> list[tuple[ClaimVerdict, np.ndarray | None]]:
+        """Each claim's verdict with the entailment feature rows of its candidate evidence lines
+        (None without an embedder): the training script learns from exactly what the checker sees.
+
+        A claim that cites retrieved passages is judged against those passages only: a citation
+        must point at evidence that says it. When another passage does, the verdict names it."""
         ev_ids = {ev.id for ev in evidence}
-        ctx = _CallContext(units, [analyze(c.text, self.analyzer, self.vocab) for c in claims])
+        facts = [analyze(c.text, self.analyzer, self.vocab) for c in claims]
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, c in enumerate(claims):
+            groups.setdefault(frozenset(x for x in c.cited_ids if x in ev_ids), []).append(i)
+        out: list = [None] * len(claims)
+        for cited, idx in groups.items():
+            scoped = [ev for ev in evidence if ev.id in cited] if cited else evidence
+            for i, result in zip(idx, self._judge_group([claims[i] for i in idx], [facts[i] for i in idx], scoped, ev_ids)):
+                out[i] = result
+        for i, (verdict, rows) in enumerate(out):
+            if verdict.verdict != "supported" and claims[i].cited_ids and len(evidence) > 1 and set(claims[i].cited_ids) <= ev_ids:
+                out[i] = (self._misattributed(claims[i], facts[i], evidence, ev_ids, verdict), rows)
+        return out
+
+    def _judge_group(self, claims: list[Claim], facts: list[TextFacts], evidence: list[Evidence], ev_ids: set[str]):
+        units = [u for ev in evidence for u in self._evidence_units(ev)]
+        ctx = _CallContext(units, facts)
         top = [ctx.top_units(i, self.t.top_k) for i in range(len(claims))]
-        cos = self._cosines(claims, ctx, top)
-        verdicts = [self._judge(c, i, ctx, ev_ids, cos.get(i, {})) for i, c in enumerate(claims)]
-        return aggregate(verdicts)
+        claim_vecs, unit_vecs = self._vectors(claims, ctx, top)
+        out = []
+        for i, c in enumerate(claims):
+            cos = {u: float(np.dot(claim_vecs[i], unit_vecs[u])) for u in top[i]} if claim_vecs is not None else {}
+            rows = self._entailment_rows(i, ctx, top[i], cos, claim_vecs, unit_vecs) if claim_vecs is not None else None
+            out.append(self._judge(c, i, ctx, ev_ids, cos, rows, top[i]))
+        return out
+
+    def _misattributed(self, claim: Claim, facts: TextFacts, evidence: list[Evidence], ev_ids: set[str], verdict: ClaimVerdict) -> ClaimVerdict:
+        """A cited claim that its citations do not back: if another retrieved passage does, the
+        claim stays unsupported (the reader would check the wrong source) but says which one."""
+        free = Claim(claim.text, claim.start, claim.end, [])
+        (other, _), = self._judge_group([free], [facts], evidence, ev_ids)
+        if other.verdict == "supported" and other.evidence_id not in claim.cited_ids:
+            cited = ", ".join(claim.cited_ids)
+            return ClaimVerdict(claim.text, claim.start, claim.end, "unsupported", min(verdict.score, 0.2),
+                                other.evidence_id, other.evidence_span,
+                                f"cited {cited} does not state it; {other.evidence_id} does", list(claim.cited_ids),
+                                supported_by=other.evidence_id)
+        return verdict
 
     def prepare(self, evidence: Iterable[Evidence], embed: bool = True) -> int:
         """Analyse (and embed) evidence ahead of requests, e.g. every knowledge document at
         startup or after ingest, so that check() only pays for the claims. Returns lines prepared."""
         units = [u for ev in evidence for u in self._evidence_units(ev)]
         if embed and self.embedder is not None:
-            texts = [t for t in dict.fromkeys(u.facts.text for u in units) if t not in self._vectors]
+            texts = [t for t in dict.fromkeys(u.facts.text for u in units) if t not in self._vectors_cache]
             for k in range(0, len(texts), 256):
                 batch = texts[k:k + 256]
                 vectors = self.embedder.embed(batch)
                 with self._lock:
-                    self._vectors.update(zip(batch, vectors))
+                    self._vectors_cache.update(zip(batch, vectors))
         return len(units)
 
     def clear_cache(self) -> None:
         with self._lock:
             self._units.clear()
-            self._vectors.clear()
+            self._vectors_cache.clear()
 
     # -- evidence analysis, cached across calls (the same documents come back all day)
     def _evidence_units(self, ev: Evidence) -> list[_Unit]:
@@ -216,26 +263,34 @@ class GroundingChecker:
                 self._units.popitem(last=False)
         return units
 
-    def _cosines(self, claims: list[Claim], ctx: "_CallContext", top: list[list[int]]) -> dict[int, dict[int, float]]:
-        """One embed call for every claim and the not-yet-cached evidence lines they need."""
+    def _vectors(self, claims: list[Claim], ctx: "_CallContext", top: list[list[int]]):
+        """One embed call for every claim and the not-yet-cached evidence lines they need:
+        (claim vectors, {unit index: vector}), or (None, {}) without an embedder."""
         if self.embedder is None or not claims:
-            return {}
+            return None, {}
         wanted = sorted({u for ids in top for u in ids})
         with self._lock:
-            known = {t: self._vectors[t] for u in wanted if (t := ctx.units[u].facts.text) in self._vectors}
+            known = {t: self._vectors_cache[t] for u in wanted if (t := ctx.units[u].facts.text) in self._vectors_cache}
         missing = [t for t in dict.fromkeys(ctx.units[u].facts.text for u in wanted) if t not in known]
         vectors = self.embedder.embed([c.text for c in claims] + missing)
-        claim_vecs = vectors[: len(claims)]
         known.update(zip(missing, vectors[len(claims):]))
         with self._lock:
             for t in missing:
-                self._vectors[t] = known[t]
-            while len(self._vectors) > self._cache_size * 4:
-                self._vectors.popitem(last=False)
-        return {i: {u: float(np.dot(claim_vecs[i], known[ctx.units[u].facts.text])) for u in ids} for i, ids in enumerate(top)}
+                self._vectors_cache[t] = known[t]
+            while len(self._vectors_cache) > self._cache_size * 4:
+                self._vectors_cache.popitem(last=False)
+        return vectors[: len(claims)], {u: known[ctx.units[u].facts.text] for u in wanted}
+
+    def _entailment_rows(self, i: int, ctx: "_CallContext", top: list[int], cos: dict[int, float], claim_vecs, unit_vecs) -> np.ndarray:
+        """Feature rows (claim, evidence line) for the claim's candidate lines, in ``top`` order."""
+        cf = ctx.claims[i]
+        rows = [pair_features(claim_vecs[i], unit_vecs[u], scalar_features(cf, ctx.units[u].facts, cos[u]))[0] for u in top]
+        return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
     # -- one claim
-    def _judge(self, claim: Claim, i: int, ctx: "_CallContext", ev_ids: set[str], cos: dict[int, float]) -> ClaimVerdict:
+    def _judge(self, claim: Claim, i: int, ctx: "_CallContext", ev_ids: set[str], cos: dict[int, float],
+               rows: np.ndarray | None, top: list[int]) -> tuple[ClaimVerdict, np.ndarray | None]:
+        """The claim's verdict, and its entailment rows with the rule features appended."""
         cf = ctx.claims[i]
         t = self.t
 
@@ -245,9 +300,9 @@ class GroundingChecker:
 
         missing = [c for c in claim.cited_ids if c not in ev_ids]
         if missing:
-            return verdict("unsupported", 0.0, None, f"citation not in evidence: {', '.join(missing)}")
+            return verdict("unsupported", 0.0, None, f"citation not in evidence: {', '.join(missing)}"), None
         if not ctx.units:
-            return verdict("unsupported", 0.0, None, "no evidence")
+            return verdict("unsupported", 0.0, None, "no evidence"), None
 
         cited = {c for c in claim.cited_ids if c in ev_ids}
         align = [
@@ -261,8 +316,39 @@ class GroundingChecker:
         scope = {best_unit.doc, best_doc} | cited
         target = self._target_product(ctx, i, ctx.doc_coverage(i, identity=True), cited)
 
-        # 3-5. facts: every quantity, polar concept and attribute value; any contradiction wins
-        results: list[tuple[str, _Unit | None, str, bool]] = []  # (status, unit, reason, strong)
+        copied = _verbatim(claim.text, ctx.units)
+        if copied is not None:  # an evidence line said again, word for word, is what it says
+            return verdict("supported", 1.0, copied, "states an evidence line verbatim"), None
+        results, stock = self._facts(claim, cf, i, ctx, scope, target)
+        failure = self._rule_failure(cf, i, ctx, results, stock, scope, best_unit)
+        # 7. the rest of the content: words not already verified as facts. Verified numbers and
+        # features lower the bar; a matching colour or material alone is only topical.
+        facts_ok = len(results)
+        strong = sum(1 for r in results if r[3])
+        content = self._content(i, ctx, cos, best_doc, lex.STOCK_TERMS if stock and stock[0] == "ok" else frozenset())
+        full = with_rule_features(rows, content, facts_ok, strong) if rows is not None and len(rows) else None
+        if failure:
+            return verdict(*failure), full
+        what = f"{facts_ok} fact(s) verified; " if facts_ok else ""
+        need = t.support_with_facts if strong else t.support
+        scorer = self.entailment
+        if scorer is not None and full is not None:
+            probs = scorer.probability(full)
+            k = int(np.argmax(probs))
+            p = float(probs[k])
+            if p >= scorer.threshold:
+                return verdict("supported", p, ctx.units[top[k]], f"{what}entailment {p:.2f}"), full
+            if scorer.mode != "either" or content < need:
+                return verdict("unsupported", p, ctx.units[top[k]], f"{what}entailment {p:.2f} < {scorer.threshold:.2f}, content {content:.2f}"), full
+        if content >= need:
+            score = min(1.0, max(content, t.support) + 0.1 * facts_ok)
+            return verdict("supported", score, best_unit, f"{what}content support {content:.2f}"), full
+        return verdict("unsupported", min(content, t.support - 0.01), best_unit, f"weak content support {content:.2f} < {need:.2f}"), full
+
+    def _facts(self, claim: Claim, cf: TextFacts, i: int, ctx: "_CallContext", scope: set[str], target: str | None):
+        """3-5. every quantity, polar concept and attribute value, and stock talk:
+        [(status, unit, reason, strong)], and the stock result (or None)."""
+        results: list[tuple[str, _Unit | None, str, bool]] = []
         for qi, q in enumerate(cf.quantities):
             status, unit, reason = self._check_quantity(cf, qi, q, ctx, scope, target)
             results.append((status, unit, reason, q.kind != "number"))
@@ -277,31 +363,31 @@ class GroundingChecker:
         stock = self._check_stock(claim.text, cf, ctx, target)
         if stock:
             results.append((*stock, True))  # stock talk is settled here, not by the negation check below
+        return results, stock
+
+    def _rule_failure(self, cf: TextFacts, i: int, ctx: "_CallContext", results, stock, scope: set[str], best_unit: _Unit):
+        """(verdict, score, unit, reason) when a precise rule settles the claim against it, else None:
+        a contradicted fact, a negated or antonym statement, a missing fact, a dropped condition,
+        a name the evidence never mentions."""
         for status, unit, reason, _ in results:
             if status == "contradicted":
-                return verdict("contradicted", 0.0, unit, reason)
+                return "contradicted", 0.0, unit, reason
         # 6. negation or antonym of a statement the evidence makes the other way round
         flipped = None if stock else self._check_negation(cf, ctx, scope)
         if flipped:
-            unit, reason = flipped
-            return verdict("contradicted", 0.0, unit, reason)
+            return "contradicted", 0.0, flipped[0], flipped[1]
         for status, unit, reason, _ in results:
             if status == "missing":
-                return verdict("unsupported", 0.1, unit or best_unit, reason)
+                return "unsupported", 0.1, unit or best_unit, reason
+        anchors = [u for _, u, _, _ in results if u is not None] + [best_unit]
+        for unit in {id(u): u for u in anchors}.values():
+            cond = conditions.dropped(cf, unit.facts)
+            if cond is not None:
+                return "unsupported", 0.1, unit, f"drops the condition '{cond.text}' that the evidence attaches"
         novel = ctx.novel_entities(i)
         if novel:
-            return verdict("unsupported", 0.1, best_unit, f"names {', '.join(novel)} that the evidence does not mention")
-        # 7. the rest of the content: words not already verified as facts. Verified numbers and
-        # features lower the bar; a matching colour or material alone is only topical.
-        facts_ok = len(results)
-        strong = sum(1 for r in results if r[3])
-        content = self._content(i, ctx, cos, best_doc, lex.STOCK_TERMS if stock and stock[0] == "ok" else frozenset())
-        need = t.support_with_facts if strong else t.support
-        if content >= need:
-            score = min(1.0, max(content, t.support) + 0.1 * facts_ok)
-            what = f"{facts_ok} fact(s) verified; " if facts_ok else ""
-            return verdict("supported", score, best_unit, f"{what}content support {content:.2f}")
-        return verdict("unsupported", min(content, t.support - 0.01), best_unit, f"weak content support {content:.2f} < {need:.2f}")
+            return "unsupported", 0.1, best_unit, f"names {', '.join(novel)} that the evidence does not mention"
+        return None
 
     def _content(self, i: int, ctx: "_CallContext", cos: dict[int, float], best_doc: str, verified: frozenset[str] = frozenset()) -> float:
         t = self.t
@@ -459,7 +545,7 @@ class GroundingChecker:
                 p = ctx.overlap(ev_terms, terms, plain=True, raw=claim_raw)
                 return r * (0.5 + 0.5 * p)
 
-            conflicts = [(u, ec, et) for u, ec, et in ev_clauses if et and _negates_shared(clause, ec, terms, et)]
+            conflicts = [(u, ec, et) for u, ec, et in ev_clauses if et and negates_shared(clause, ec, terms, et)]
             diff, diff_unit = 0.0, None
             for u, ec, et in conflicts:
                 ov = similarity(u, ec, et)
@@ -506,19 +592,28 @@ class GroundingChecker:
         return "contradicted", line, f"stock: evidence says {line.facts.text.split(':', 1)[1].strip()}"
 
 
-_HANGUL = re.compile(r"[가-힣]")
 
 # The spec line an unlabelled amount refers to when a claim is about a product.
 _DEFAULT_SLOT = {("money", ""): "가격", ("duration", "business_day"): "출고"}
 
 
-def _negates_shared(claim: Clause, ev: Clause, claim_terms: set[str], ev_terms: set[str]) -> bool:
-    """Does one side negate a word the other states plainly? Compared word by word, not by the
-    parity of negators: "덜 머금어 자주 빨지 않아도" and "덜 머금는 편이라 자주 빨지 않아도" agree,
-    and "무릎 굽힐 때 안 당겨요" negates 당기, which "무릎을 굽혀도" does not mention."""
-    if (ev.neg_heads & claim_terms) - claim.neg_heads:
-        return True
-    return bool((claim.neg_heads & ev_terms) - ev.neg_heads)
+def _verbatim(text: str, units: list[_Unit]) -> _Unit | None:
+    """The evidence line that ``text`` repeats whole (its value after a "label:" prefix may
+    stand for the line's value): only a whole line, so a copied fragment that drops the
+    line's condition is still judged."""
+    body = squash(_after_label(text))
+    if len(body) < 6:
+        return None
+    for unit in units:
+        line = unit.facts.text
+        if body == squash(_after_label(line)) or body == squash(line):
+            return unit
+    return None
+
+
+def _after_label(text: str) -> str:
+    head, sep, rest = text.partition(":")
+    return rest if sep and len(head) <= 14 and rest.strip() else text
 
 
 def _parse_stock(line: str) -> dict[str, bool]:
@@ -586,7 +681,7 @@ class _CallContext:
         for term in dict.fromkeys(terms):
             w = self.idf(term) if plain else self.weight(term)
             total += w
-            got += w * _credit(term, term_set, joined)
+            got += w * credit(term, term_set, joined)
         return got / total if total else 0.0
 
     def overlap(self, claim_terms: set[str], ev_terms: set[str], plain: bool = False, raw: str = "") -> float:
@@ -604,7 +699,7 @@ class _CallContext:
         """Weight of ``terms`` that the claim says next to its number (words elsewhere in the
         claim often belong to its other numbers: "울 90%에 캐시미어 10%")."""
         local_j = "|" + "|".join(claim_local) + "|"
-        return sum(self.weight(x) * _credit(x, frozenset(claim_local), local_j) for x in terms)
+        return sum(self.weight(x) * credit(x, frozenset(claim_local), local_j) for x in terms)
 
     def doc_coverage(self, i: int, identity: bool = False) -> dict[str, float]:
         """Coverage of the claim by each document; ``identity`` leaves out the claimed numbers,
@@ -625,18 +720,21 @@ class _CallContext:
         for doc, title in self._titles.items():
             terms = {x for x in title.facts.terms if not x.startswith(("#", "="))}
             if terms:
-                out[doc] = sum(self.idf(x) * _credit(x, frozenset(claim), joined) for x in terms) / sum(self.idf(x) for x in terms)
+                out[doc] = sum(self.idf(x) * credit(x, frozenset(claim), joined) for x in terms) / sum(self.idf(x) for x in terms)
         return out
 
     def novel_entities(self, i: int) -> list[str]:
-        """Names in the claim that no evidence passage contains (not even inside a word)."""
+        """Names in the claim that no evidence passage contains (not even inside a word, nor
+        spelt in the other script)."""
         out = []
         docs = None
         for _, name in self.claims[i].entities:
             if docs is None:  # names are lower-cased; the raw evidence text is not ("KRW", "DHL")
-                docs = [(ts, j.lower()) for ts, j in self._docs.values()]
+                docs = [(ts, j.lower(), squash(j)) for ts, j in self._docs.values()]
             term = canonical(name)
-            if not any(_credit(term, ts, j) >= 0.8 or _credit(name, ts, j) >= 0.8 for ts, j in docs):
+            # spacing and dots vary between spellings of one name ("알 카에다", "I.U.")
+            if not any(credit(term, ts, j) >= 0.8 or credit(name, ts, j) >= 0.8 or squash(name) in sq
+                       or transliterated_in(name, j) for ts, j, sq in docs):
                 out.append(name)
         return out
 
@@ -676,19 +774,6 @@ def _residual_terms(claim: TextFacts) -> list[str]:
 
 
 # ----------------------------------------------------------------------- helpers
-
-
-def _credit(term: str, term_set: frozenset[str], joined: str) -> float:
-    """How far ``term`` is found: exactly, inside a compound or the raw text, or by syllable pairs.
-    ``joined`` is "|term|term|" followed by the raw text of the evidence."""
-    if term in term_set:
-        return 1.0
-    if len(term) >= 2 and term in joined:
-        return 0.8  # part of a compound ("배송" in "무료배송") or in the text Kiwi cut another way
-    if len(term) >= 3 and _HANGUL.search(term):
-        grams = [term[j:j + 2] for j in range(len(term) - 1)]
-        return 0.6 * sum(g in joined for g in grams) / len(grams)
-    return 0.0
 
 
 def _scale(x: float | None, lo: float, hi: float) -> float:
