@@ -122,6 +122,7 @@ def run_mutations(check, split: str, errors: bool) -> None:
 def run_labelled(check, path: Path, errors: bool, inline: bool) -> None:
     docs = None if inline else load_knowledge(KNOWLEDGE)
     items = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    items = [it for it in items if not it.get("duplicate_of")]  # a reask can repeat a claim word for word
     pairs, by_lang, kinds = [], defaultdict(list), Counter()
     for it in items:
         ev = evidence_of(it, docs) if not inline else [Evidence(e["id"], e["text"]) for e in it["evidence"]]

@@ -165,3 +165,35 @@ def test_training_runs_end_to_end_on_a_small_sample(tmp_path, checker):
     data = T.featurise(examples, checker)
     mean, scale, coef, b = T.fit(data.rows, data.labels, T.source_weights(data.sources), 0.01)
     assert coef.shape == (data.rows.shape[1],) and np.isfinite(b)
+
+
+# --- another store's English export -----------------------------------------------------
+
+DJ = Evidence("dj-1", "Title: Gray Dress\nBrand: Nova\nPrice: $19.99\nStock: 43 (In Stock)\n"
+                      "Warranty: 1 month warranty\nDimensions: 15.14 x 13.08 x 22.99 cm")
+
+
+def test_an_english_stock_line_settles_stock_claims(checker):
+    assert verdict(checker, "It is currently out of stock. [dj-1]", DJ) == "contradicted"
+    assert verdict(checker, "It is in stock. [dj-1]", DJ) == "supported"
+
+
+def test_every_side_of_a_dimension_chain_has_its_unit(checker):
+    assert verdict(checker, "It measures 15.14 cm wide, 13.08 cm high and 22.99 cm deep. [dj-1]", DJ) == "supported"
+    assert verdict(checker, "It is 16 cm wide. [dj-1]", DJ) != "supported"
+
+
+def test_english_names_the_evidence_never_mentions(checker):
+    assert verdict(checker, "It costs $19.99 at Walmart. [dj-1]", DJ) != "supported"
+    assert verdict(checker, "It comes with no warranty. [dj-1]", DJ) != "supported"
+
+
+def test_bulganeung_is_one_negation(checker):
+    # Kiwi cuts 불가능 into a prefix and 가능
+    assert verdict(checker, "세탁기 사용이 불가능합니다.", TEE) == "contradicted"
+
+
+def test_a_gloss_is_as_new_as_its_korean_word(checker):
+    ev = Evidence("P1", "반품 정책: 일반 반품 규정(수령 후 7일 이내)")
+    assert "standard" not in str(checker.check("일반 상품(standard) 반품 정책이 적용됩니다.", [ev]).claims[0].reason)
+    assert verdict(checker, "블루사인(bluesign) 인증 원단입니다.", ev) != "supported"

@@ -123,7 +123,11 @@ class _Unit:
 
 
 _REVIEW = re.compile(r"^\s*(?:리뷰|review)", re.IGNORECASE)
-_SPEC_LABELS = {"가격", "소재", "핏", "색상", "사이즈 실측", "재고", "세탁/관리", "시즌", "기능", "출고", "반품 정책", "브랜드"}
+_SPEC_LABELS = {"가격", "소재", "핏", "색상", "사이즈 실측", "재고", "세탁/관리", "시즌", "기능", "출고", "반품 정책", "브랜드",
+                # another store's English export ("Price: $9.99", "Stock: 5")
+                "Price", "Brand", "Category", "Stock", "Availability", "Material", "Materials", "Color", "Colors",
+                "Sizes", "Care", "Shipping", "Return policy", "Warranty", "Dimensions", "Weight"}
+_STOCK_LABELS = {"재고", "Stock", "Availability"}
 
 
 def _unit_spans(text: str) -> Iterable[tuple[int, int]]:
@@ -541,7 +545,7 @@ class GroundingChecker:
                 # mostly how much of the claim clause it holds; an evidence clause that says much
                 # more besides is a somewhat weaker match
                 raw = unit.facts.text[ec.start:ec.end]  # Kiwi may cut the same word differently here
-                r = ctx.overlap(terms, ev_terms, plain=True, raw=raw)
+                r = ctx.overlap(terms, ev_terms, raw=raw)
                 p = ctx.overlap(ev_terms, terms, plain=True, raw=claim_raw)
                 return r * (0.5 + 0.5 * p)
 
@@ -572,14 +576,14 @@ class GroundingChecker:
         """Stock claims ("M 사이즈 재고 있어요", "sold out") against the target's "재고:" line."""
         if not target or not lex.STOCK_WORDS.search(text):
             return None
-        line = next((u for u in ctx.units if u.doc == target and u.facts.label == "재고"), None)
+        line = next((u for u in ctx.units if u.doc == target and u.facts.label in _STOCK_LABELS), None)
         if line is None:
             return None
         stock = _parse_stock(line.facts.text)
         if not stock:
             return None
         available = not lex.STOCK_NEGATIVE.search(text) and not any(c.negated for c in cf.clauses)
-        sizes = [sz for sz in stock if re.search(rf"(?<![A-Za-z0-9]){re.escape(sz)}(?![A-Za-z0-9])", text, re.IGNORECASE)]
+        sizes = [sz for sz in stock if sz and re.search(rf"(?<![A-Za-z0-9]){re.escape(sz)}(?![A-Za-z0-9])", text, re.IGNORECASE)]
         if sizes:
             states = [stock[sz] for sz in sizes]
         elif lex.ALL_SIZES.search(text):
@@ -619,6 +623,11 @@ def _after_label(text: str) -> str:
 def _parse_stock(line: str) -> dict[str, bool]:
     """'재고: S 11개, M 품절' -> {'S': True, 'M': False}."""
     body = line.split(":", 1)[1] if ":" in line else line
+    whole = re.match(r"\s*(\d+)\b(?!\s*개)", body)  # "Stock: 5 (Low Stock)": a count for the product
+    if whole:
+        return {"": int(whole.group(1)) > 0}
+    if re.match(r"\s*(?:품절|out of stock|sold out)", body, re.IGNORECASE):
+        return {"": False}
     out = {}
     for part in re.split(r",\s*", re.sub(r"\(.*?\)", "", body)):
         m = re.match(r"\s*(\S+)\s+(?:(\d+)\s*개|(품절))", part)
@@ -725,18 +734,27 @@ class _CallContext:
 
     def novel_entities(self, i: int) -> list[str]:
         """Names in the claim that no evidence passage contains (not even inside a word, nor
-        spelt in the other script)."""
+        spelt in the other script); an English gloss is as new as the Korean word it glosses."""
+        claim = self.claims[i]
+        if not claim.entities:
+            return []
+        docs = self._docs_lower()  # names are lower-cased; the raw evidence text is not ("KRW", "DHL")
         out = []
-        docs = None
-        for _, name in self.claims[i].entities:
-            if docs is None:  # names are lower-cased; the raw evidence text is not ("KRW", "DHL")
-                docs = [(ts, j.lower(), squash(j)) for ts, j in self._docs.values()]
+        for pos, name in claim.entities:
+            head = claim.glosses.get(pos)
+            if head and any(credit(word, ts, j) >= 0.8 for word in head.split() for ts, j, _ in docs):
+                continue
+            # an acronym ("DHL", "GRS") is spelt letter by letter in Korean, not transliterated
+            acronym = claim.text[pos:pos + len(name)].isupper()
             term = canonical(name)
             # spacing and dots vary between spellings of one name ("알 카에다", "I.U.")
             if not any(credit(term, ts, j) >= 0.8 or credit(name, ts, j) >= 0.8 or squash(name) in sq
-                       or transliterated_in(name, j) for ts, j, sq in docs):
+                       or (not acronym and transliterated_in(name, j)) for ts, j, sq in docs):
                 out.append(name)
         return out
+
+    def _docs_lower(self) -> list[tuple[frozenset[str], str, str]]:
+        return [(ts, j.lower(), squash(j)) for ts, j in self._docs.values()]
 
     def product_docs(self) -> list[str]:
         return self._products

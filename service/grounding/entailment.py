@@ -75,9 +75,9 @@ def _numbers_missing(claim: TextFacts, ev: TextFacts) -> int:
 def _names_missing(claim: TextFacts, ev: TextFacts) -> int:
     text = ev.text.lower()
     joined, squashed = ev.joined + text, squash(ev.text)
-    return sum(1 for _, name in claim.entities
+    return sum(1 for pos, name in claim.entities
                if credit(canonical(name), ev.term_set, joined) < 0.8 and squash(name) not in squashed
-               and not transliterated_in(name, ev.text))
+               and (claim.text[pos:pos + len(name)].isupper() or not transliterated_in(name, ev.text)))
 
 
 def _negated_shared(claim: TextFacts, ev: TextFacts) -> bool:

@@ -76,6 +76,7 @@ class TextFacts:
     label: str | None = None
     term_pos: list[tuple[int, str]] = field(default_factory=list)
     entities: list[tuple[int, str]] = field(default_factory=list)  # names: Latin words in Korean, proper nouns
+    glosses: dict[int, str] = field(default_factory=dict)  # entity position -> the Korean words it glosses
     q_context: list[frozenset[str]] = field(default_factory=list)  # terms that say what each quantity is
     term_set: frozenset[str] = field(default_factory=frozenset)
     joined: str = ""  # "|term|term|" for substring credit across compounds
@@ -200,7 +201,7 @@ def canonical(term: str) -> str:
 def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool = False) -> TextFacts:
     """Facts of one sentence or evidence line; ``list_counts`` adds spec-list item counts."""
     folded = fold_width(text).lower()
-    morphemes = morph.morphemes(text) if _HANGUL.search(text) else []
+    morphemes = _merge_prefix_negation(morph.morphemes(text)) if _HANGUL.search(text) else []
     quantities = extract_quantities(text)
     quantities += [Quantity("money", 0.0, "KRW", m.start(), m.end(), None, None, m.group()) for m in _FREE.finditer(folded)]
     label_m = _LABEL.match(text)
@@ -291,6 +292,7 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
     # units are part of their amount ("3,000 KRW"), not names: skip mentions and quantities
     named_spans = spans + amount_spans
     facts.entities = [(p, t) for p, t in _entities(text, morphemes) if not any(s <= p < e for s, e in named_spans)]
+    facts.glosses = {p: g["head"] for p, _ in facts.entities if (g := _GLOSS.match(text[:p + 1 + text[p:].find(")")]))}
     facts.q_clauses = [facts.clause_at(q.start) for q in quantities]
     label_terms = frozenset(t for p, t in terms_at if label_m and p < label_m.end() and not t.startswith("#"))
     named = {m.start for m in mentions} | {q.start for q in quantities if q.kind == "number"}
@@ -312,8 +314,21 @@ _EN_NOT_NAMES = frozenset(
     "and but or also please note yes no free size sizes color colour price monday tuesday wednesday thursday "
     "friday saturday sunday korean english korea won".split()
 )
-# An English gloss in brackets right after a Korean word translates it ("일반 상품(standard)").
-_GLOSS = re.compile(r".*[가-힣]\s?\(\s?[A-Za-z][A-Za-z _-]*\)$")
+# An English gloss in brackets right after a Korean word translates it ("일반 상품(standard)"):
+# it is as new as that word is.
+_GLOSS = re.compile(r".*?(?P<head>(?:[가-힣]+\s)?[가-힣]+)\s?\(\s?[A-Za-z][A-Za-z _-]*\)$", re.DOTALL)
+
+
+def _merge_prefix_negation(morphemes: list) -> list:
+    """Kiwi cuts "불가능" into 불 (prefix) + 가능: one negator word again, as "불가" is."""
+    out = []
+    for m in morphemes:
+        prev = out[-1] if out else None
+        if prev is not None and prev.form == "불" and prev.tag == "XPN" and m.form == "가능" and prev.end == m.start:
+            out[-1] = type(m)("불가능", "NNG", prev.start, m.end)
+            continue
+        out.append(m)
+    return out
 
 
 def _entities(text: str, morphemes: list) -> list[tuple[int, str]]:
@@ -322,7 +337,7 @@ def _entities(text: str, morphemes: list) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     if _HANGUL.search(text):
         out += [(m.start, m.form.lower()) for m in morphemes if m.tag in ("NNP", "SL") and len(m.form) >= 2
-                and m.form not in lex.KO_NOT_NAMES and not _GLOSS.match(text, max(0, m.start - 12), m.end + 1)]
+                and m.form not in lex.KO_NOT_NAMES]
     else:  # English: acronyms ("DHL") and capitalised words inside a sentence ("at Walmart"); a name
         # spelt in the evidence's other script is matched later by its consonant skeleton
         out += [(m.start(), m.group().lower()) for m in re.finditer(r"\b[A-Z]{2,}\b", text)]

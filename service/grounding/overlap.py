@@ -74,6 +74,6 @@ def transliterated_in(name: str, text: str) -> bool:
     for word in re.findall(pattern, text):
         other = skeleton(word)
         # a Korean word may carry a particle ("게이츠는"): a longer skeleton by at most two
-        if other == target or (len(target) >= 2 and other.startswith(target) and len(other) - len(target) <= 2 and hangul is False):
+        if other == target or (len(target) >= 3 and other.startswith(target) and len(other) - len(target) <= 2 and not hangul):
             return True
     return False

@@ -236,6 +236,16 @@ class _Typed:
     high: float | None = None
 
 
+_NUM = r"\d+(?:[.,]\d+)?"
+_DIMENSIONS = re.compile(rf"(?<![\d.])(?P<a>{_NUM})\s?[x×*]\s?(?P<b>{_NUM})(?:\s?[x×*]\s?(?P<c>{_NUM}))?\s?(?P<unit>cm|mm|m|inch(?:es)?|in)(?![a-z])",
+                         re.IGNORECASE)
+_LENGTH_SCALE = {"cm": 1.0, "mm": 0.1, "m": 100.0, "in": 2.54, "inch": 2.54, "inches": 2.54}
+
+
+def _last_group(m: re.Match) -> str:
+    return "c" if m["c"] else "b"
+
+
 class _Scanner:
     def __init__(self, text: str):
         self.raw = text
@@ -262,6 +272,7 @@ class _Scanner:
     # -- scanning
     def scan(self) -> list[Quantity]:
         self._dates()
+        self._dimensions()
         taken = [(q.start, q.end) for q in self.out]
         pos = 0
         while (m := NUMBER.search(self.text, pos)) is not None:
@@ -271,6 +282,17 @@ class _Scanner:
             pos = self._from(m)
         self.out.sort(key=lambda q: q.start)
         return self.out
+
+    def _dimensions(self) -> None:
+        """"15.14 x 13.08 x 22.99 cm": every number of a dimension chain has the chain's unit
+        (the x separates sides; it is not "2x" = twice)."""
+        for m in _DIMENSIONS.finditer(self.text):
+            scale = _LENGTH_SCALE[m["unit"].lower()]
+            for g in ("a", "b", "c"):
+                if m[g]:
+                    value = float(m[g].replace(",", "")) * scale
+                    end = m.end("unit") if g == _last_group(m) else m.end(g)
+                    self._emit(_Typed("length", value, "cm", m.start(g), end))
 
     def _dates(self) -> None:
         text = self.text
