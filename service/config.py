@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     grounding_judge: Literal["rules", "llm"] = Field(
         "rules", description="llm: an LLM labels each claim (needs llm_base_url); the rule checker is its fallback."
     )
+    grounding_scorer: bool = Field(
+        True, description="The learned entailment scorer beside the rules (off: the rules' content bar alone); "
+                          "see README Performance for what it trades."
+    )
 
     # --- cache ---------------------------------------------------------------
     redis_url: str | None = Field(None, description="Redis URL for a cache shared by replicas; diskcache when unset.")

@@ -133,7 +133,7 @@ def test_weights_of_another_feature_version_are_refused(tmp_path):
 
 @pytest.mark.parametrize("evidence,claim", [
     ("The fabric dries quickly after washing.", "It dries fast once washed."),
-    ("두툼한 원단이라 한겨울에도 따뜻하게 입을 수 있어요.", "추운 겨울에 입기 좋은 도톰한 옷이에요."),
+    ("촉감이 부드러워 맨살에 입어도 따갑지 않아요.", "피부에 닿아도 따끔거리지 않는 부드러운 촉감이에요."),
 ])
 def test_a_paraphrase_the_rules_refuse_is_accepted_by_the_scorer(checker, evidence, claim):
     rules_only = GroundingChecker(checker.analyzer, checker.embedder, entailment=None)
@@ -197,3 +197,43 @@ def test_a_gloss_is_as_new_as_its_korean_word(checker):
     ev = Evidence("P1", "반품 정책: 일반 반품 규정(수령 후 7일 이내)")
     assert "standard" not in str(checker.check("일반 상품(standard) 반품 정책이 적용됩니다.", [ev]).claims[0].reason)
     assert verdict(checker, "블루사인(bluesign) 인증 원단입니다.", ev) != "supported"
+
+
+def test_the_scorer_can_be_switched_off_and_that_changes_the_policy_fingerprint(small_container):
+    from tests.conftest import container_with
+
+    off = container_with(small_container, grounding_scorer=False)
+    assert off.guards.grounding_checker.entailment is None
+    assert small_container.guards.grounding_checker.entailment is not None
+    spec = small_container.pipeline.specs["summary"]
+    assert off.guards.fingerprint(spec) != small_container.guards.fingerprint(spec)
+
+
+# --- found by a user auditing copy from the README alone ---------------------------------
+
+FINAL = Evidence("POL-RETURN-FINAL-SALE", "반품 정책 - 파이널 세일 상품(final_sale)\n파이널 세일(final_sale) 상품은 단순 변심에 의한 "
+                 "반품과 교환이 모두 불가합니다. 상품 불량 또는 오배송인 경우에만 반품·교환이 가능하며, 이 경우 수령 후 30일 이내 신청, "
+                 "배송비 전액 회사 부담 기준이 적용됩니다.")
+HOODIE = Evidence("P904", "피그먼트 로고 후드티\n가격: 49,000원\n반품 정책: 파이널 세일(단순 변심 반품·교환 불가)")
+COAT = Evidence("P905", "클래식 더블 트렌치코트\n가격: 189,000원\n기능: 방수: 없음, 생활방수(발수): 있음")
+
+
+def test_this_case_refers_back_to_its_condition(checker):
+    assert verdict(checker, "피그먼트 로고 후드티는 수령 후 30일 이내라면 반품할 수 있어요.", HOODIE, FINAL) != "supported"
+
+
+def test_the_product_name_does_not_hide_a_negation(checker):
+    from service.retrieval.loaders import load_knowledge
+
+    docs = load_knowledge(ROOT / "knowledge")  # the real P004 record and its policy, as a user sent them
+    evidence = [Evidence(i, docs[i].text) for i in ("P004", "POL-RETURN-FINAL-SALE")]
+    assert verdict(checker, "피그먼트 로고 후드티는 단순 변심으로도 교환할 수 있어요.", *evidence) != "supported"
+
+
+def test_a_feature_named_as_the_means_is_asserted(checker):
+    assert verdict(checker, "클래식 더블 트렌치코트는 방수 기능으로 폭우에도 젖지 않아요.", COAT) == "contradicted"
+
+
+def test_a_stated_value_denied_is_a_contradiction(checker):
+    assert verdict(checker, "헤비웨이트 티셔츠는 면 100%가 아닙니다.", TEE) == "contradicted"
+    assert verdict(checker, "가격은 29,000원이 아니에요.", TEE) == "contradicted"

@@ -191,24 +191,29 @@ class GroundingChecker:
         must point at evidence that says it. When another passage does, the verdict names it."""
         ev_ids = {ev.id for ev in evidence}
         facts = [analyze(c.text, self.analyzer, self.vocab) for c in claims]
+        vecs = self.embedder.embed([c.text for c in claims]) if self.embedder is not None and claims else None
         groups: dict[frozenset[str], list[int]] = {}
         for i, c in enumerate(claims):
             groups.setdefault(frozenset(x for x in c.cited_ids if x in ev_ids), []).append(i)
         out: list = [None] * len(claims)
         for cited, idx in groups.items():
             scoped = [ev for ev in evidence if ev.id in cited] if cited else evidence
-            for i, result in zip(idx, self._judge_group([claims[i] for i in idx], [facts[i] for i in idx], scoped, ev_ids)):
+            group_vecs = vecs[idx] if vecs is not None else None
+            judged = self._judge_group([claims[i] for i in idx], [facts[i] for i in idx], group_vecs, scoped, ev_ids)
+            for i, result in zip(idx, judged):
                 out[i] = result
         for i, (verdict, rows) in enumerate(out):
             if verdict.verdict != "supported" and claims[i].cited_ids and len(evidence) > 1 and set(claims[i].cited_ids) <= ev_ids:
-                out[i] = (self._misattributed(claims[i], facts[i], evidence, ev_ids, verdict), rows)
+                one = vecs[i:i + 1] if vecs is not None else None
+                out[i] = (self._misattributed(claims[i], facts[i], one, evidence, ev_ids, verdict), rows)
         return out
 
-    def _judge_group(self, claims: list[Claim], facts: list[TextFacts], evidence: list[Evidence], ev_ids: set[str]):
+    def _judge_group(self, claims: list[Claim], facts: list[TextFacts], claim_vecs: np.ndarray | None,
+                     evidence: list[Evidence], ev_ids: set[str]):
         units = [u for ev in evidence for u in self._evidence_units(ev)]
         ctx = _CallContext(units, facts)
         top = [ctx.top_units(i, self.t.top_k) for i in range(len(claims))]
-        claim_vecs, unit_vecs = self._vectors(claims, ctx, top)
+        unit_vecs = self._unit_vectors(ctx, top) if claim_vecs is not None else {}
         out = []
         for i, c in enumerate(claims):
             cos = {u: float(np.dot(claim_vecs[i], unit_vecs[u])) for u in top[i]} if claim_vecs is not None else {}
@@ -216,11 +221,12 @@ class GroundingChecker:
             out.append(self._judge(c, i, ctx, ev_ids, cos, rows, top[i]))
         return out
 
-    def _misattributed(self, claim: Claim, facts: TextFacts, evidence: list[Evidence], ev_ids: set[str], verdict: ClaimVerdict) -> ClaimVerdict:
+    def _misattributed(self, claim: Claim, facts: TextFacts, vec: np.ndarray | None, evidence: list[Evidence],
+                       ev_ids: set[str], verdict: ClaimVerdict) -> ClaimVerdict:
         """A cited claim that its citations do not back: if another retrieved passage does, the
         claim stays unsupported (the reader would check the wrong source) but says which one."""
         free = Claim(claim.text, claim.start, claim.end, [])
-        (other, _), = self._judge_group([free], [facts], evidence, ev_ids)
+        (other, _), = self._judge_group([free], [facts], vec, evidence, ev_ids)
         if other.verdict == "supported" and other.evidence_id not in claim.cited_ids:
             cited = ", ".join(claim.cited_ids)
             return ClaimVerdict(claim.text, claim.start, claim.end, "unsupported", min(verdict.score, 0.2),
@@ -267,23 +273,20 @@ class GroundingChecker:
                 self._units.popitem(last=False)
         return units
 
-    def _vectors(self, claims: list[Claim], ctx: "_CallContext", top: list[list[int]]):
-        """One embed call for every claim and the not-yet-cached evidence lines they need:
-        (claim vectors, {unit index: vector}), or (None, {}) without an embedder."""
-        if self.embedder is None or not claims:
-            return None, {}
+    def _unit_vectors(self, ctx: "_CallContext", top: list[list[int]]) -> dict[int, np.ndarray]:
+        """{unit index: vector} for the candidate lines: from the cache, the rest in one embed call."""
         wanted = sorted({u for ids in top for u in ids})
         with self._lock:
             known = {t: self._vectors_cache[t] for u in wanted if (t := ctx.units[u].facts.text) in self._vectors_cache}
         missing = [t for t in dict.fromkeys(ctx.units[u].facts.text for u in wanted) if t not in known]
-        vectors = self.embedder.embed([c.text for c in claims] + missing)
-        known.update(zip(missing, vectors[len(claims):]))
-        with self._lock:
-            for t in missing:
-                self._vectors_cache[t] = known[t]
-            while len(self._vectors_cache) > self._cache_size * 4:
-                self._vectors_cache.popitem(last=False)
-        return vectors[: len(claims)], {u: known[ctx.units[u].facts.text] for u in wanted}
+        if missing:
+            known.update(zip(missing, self.embedder.embed(missing)))
+            with self._lock:
+                for t in missing:
+                    self._vectors_cache[t] = known[t]
+                while len(self._vectors_cache) > self._cache_size * 4:
+                    self._vectors_cache.popitem(last=False)
+        return {u: known[ctx.units[u].facts.text] for u in wanted}
 
     def _entailment_rows(self, i: int, ctx: "_CallContext", top: list[int], cos: dict[int, float], claim_vecs, unit_vecs) -> np.ndarray:
         """Feature rows (claim, evidence line) for the claim's candidate lines, in ``top`` order."""
@@ -367,6 +370,7 @@ class GroundingChecker:
         stock = self._check_stock(claim.text, cf, ctx, target)
         if stock:
             results.append((*stock, True))  # stock talk is settled here, not by the negation check below
+        results += _denied_values(cf, results[:len(cf.quantities)])
         return results, stock
 
     def _rule_failure(self, cf: TextFacts, i: int, ctx: "_CallContext", results, stock, scope: set[str], best_unit: _Unit):
@@ -537,6 +541,9 @@ class GroundingChecker:
             if clause.conditional or any(m.clause == ci and m.group == "polar" for m in cf.mentions):
                 continue
             terms = {x for x in clause.terms if not x.startswith(("#", "="))}
+            named = terms & ctx.title_terms()
+            if len(terms - named) >= 2:
+                terms -= named  # the product's name says which item, not what is said of it
             if len(terms) < 2:
                 continue
             claim_raw = cf.text[clause.start:clause.end]
@@ -599,6 +606,20 @@ class GroundingChecker:
 
 # The spec line an unlabelled amount refers to when a claim is about a product.
 _DEFAULT_SLOT = {("money", ""): "가격", ("duration", "business_day"): "출고"}
+
+
+_COPULA_DENIAL = re.compile(r"아니|아닙|is\s+not|isn't|are\s+not|aren't|not\s+made", re.IGNORECASE)
+
+
+def _denied_values(cf: TextFacts, quantity_results: list) -> list:
+    """"면 100%가 아닙니다" with 면 100% in the evidence: a value the evidence states, denied."""
+    out = []
+    for qi, (status, unit, _, strong) in enumerate(quantity_results):
+        q = cf.quantities[qi]
+        clause = cf.clauses[cf.q_clauses[qi]]
+        if status == "ok" and q.kind != "number" and _COPULA_DENIAL.search(cf.text[q.end:clause.end]):
+            out.append(("contradicted", unit, f"claim denies {q.text!r}, which the evidence states", strong))
+    return out
 
 
 def _verbatim(text: str, units: list[_Unit]) -> _Unit | None:
@@ -752,6 +773,10 @@ class _CallContext:
                        or (not acronym and transliterated_in(name, j)) for ts, j, sq in docs):
                 out.append(name)
         return out
+
+    def title_terms(self) -> set[str]:
+        """Words of the products' names (their first lines)."""
+        return {x for title in self._titles.values() for x in title.facts.terms if not x.startswith(("#", "="))}
 
     def _docs_lower(self) -> list[tuple[frozenset[str], str, str]]:
         return [(ts, j.lower(), squash(j)) for ts, j in self._docs.values()]

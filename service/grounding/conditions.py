@@ -32,6 +32,7 @@ _KO_CONDITION = re.compile(
 _EN_CONDITION = re.compile(
     r"\b(?:only\s+(?:if|when|for|on)|if|when|unless|except(?:\s+for)?|excluding|provided\s+that|as\s+long\s+as)\s+"
     r"(?P<en>[^,.;]{2,60})", re.IGNORECASE)
+_BACK_REFERENCE = re.compile(r"(?:이|그|해당|위)\s?(?:경우|때)|이때|in\s+(?:this|that|such\s+a)\s+case", re.IGNORECASE)
 # Scope nouns of a store's policies: a fact said of one of these holds only for it.
 SCOPE_TERMS = frozenset(
     "불량 오배송 파손 하자 변심 세일 파이널 위생 주문제작 제작 해외 도서산간 제주 신규 회원 vip 첫구매 이벤트 "
@@ -61,13 +62,16 @@ def drawn_clause(claim: TextFacts, ev: TextFacts) -> int | None:
 
 
 def conditions(ev: TextFacts, j: int) -> list[Condition]:
-    """The conditions that govern clause ``j`` of an evidence line."""
+    """The conditions that govern clause ``j`` of an evidence line; "이 경우" / "이때" refers
+    back to the conditions of the clauses before it."""
     clause = ev.clauses[j]
     out = []
     if j > 0 and ev.clauses[j - 1].conditional:
         out.append(_condition(ev, ev.clauses[j - 1].start, ev.clauses[j - 1].end))
     for span in _phrases(ev.text, clause):
         out.append(_condition(ev, *span))
+    if _BACK_REFERENCE.search(ev.text[clause.start:clause.end]):
+        out += [_condition(ev, *span) for earlier in ev.clauses[:j] for span in _phrases(ev.text, earlier)]
     scope = [t for t in clause.terms if t in SCOPE_TERMS]
     if scope:
         out.append(Condition(", ".join(dict.fromkeys(scope)), frozenset(scope)))

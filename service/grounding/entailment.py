@@ -47,10 +47,6 @@ RULE_FEATURES = ("rule_content", "facts_verified", "strong_facts_verified")
 ABSOLUTE = re.compile(r"모든|항상|절대|전혀|결코|아무(?:도|것도|런)|오직|유일|never|always|every|all\b|only|nobody|nothing|none", re.IGNORECASE)
 
 
-def content_terms(facts: TextFacts) -> list[str]:
-    return [t for t in dict.fromkeys(facts.terms) if not t.startswith(("#", "@"))]
-
-
 def coverage(terms: list[str], other: TextFacts) -> float:
     """Share of ``terms`` found in ``other`` (exactly, inside a compound, or by syllable pairs)."""
     if not terms:
@@ -59,12 +55,7 @@ def coverage(terms: list[str], other: TextFacts) -> float:
     return sum(credit(t, other.term_set, joined) for t in terms) / len(terms)
 
 
-def _bigrams(text: str) -> set[str]:
-    s = "".join(ch for ch in text.lower() if ch.isalnum())
-    return {s[i:i + 2] for i in range(len(s) - 1)}
-
-
-def _containment(a: set[str], b: set[str]) -> float:
+def _containment(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a) if a else 1.0
 
 
@@ -92,15 +83,15 @@ def _antonym(claim: TextFacts, ev: TextFacts) -> bool:
 
 
 def scalar_features(claim: TextFacts, ev: TextFacts, cos: float) -> np.ndarray:
-    cb, eb = _bigrams(claim.text), _bigrams(ev.text)
+    cb, eb = claim.bigrams, ev.bigrams
     ratio = math.log((len(claim.text) + 1) / (len(ev.text) + 1))
-    cov = coverage(content_terms(claim), ev)
-    claim_neg, ev_neg = any(c.negated for c in claim.clauses), any(c.negated for c in ev.clauses)
+    cov = coverage(claim.content_terms, ev)
+    claim_neg, ev_neg = claim.negated, ev.negated
     differs = float(claim_neg != ev_neg)
     return np.array([
         cos,
         cov,
-        coverage(content_terms(ev), claim),
+        coverage(ev.content_terms, claim),
         _containment(cb, eb),
         _containment(eb, cb),
         ratio,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from service.grounding import lexicon as lex
@@ -84,6 +85,21 @@ class TextFacts:
     def __post_init__(self) -> None:
         self.term_set = frozenset(self.terms)
         self.joined = "|" + "|".join(sorted(self.term_set)) + "|"
+
+    @cached_property
+    def content_terms(self) -> list[str]:
+        """Terms without numbers and markers, once each (evidence lines are read all day)."""
+        return [t for t in dict.fromkeys(self.terms) if not t.startswith(("#", "@"))]
+
+    @cached_property
+    def bigrams(self) -> frozenset[str]:
+        """Character pairs of the letters and digits: a script-independent overlap."""
+        s = "".join(ch for ch in self.text.lower() if ch.isalnum())
+        return frozenset(s[i:i + 2] for i in range(len(s) - 1))
+
+    @cached_property
+    def negated(self) -> bool:
+        return any(c.negated for c in self.clauses)
 
     def clause_at(self, pos: int) -> int:
         for i, c in enumerate(self.clauses):
@@ -588,6 +604,8 @@ def _local_polarity(start: int, end: int, morphemes: list, lists: bool = True, i
         if (m.form, tag[:2]) in lex.KO_NEG_CANCEL:
             cancel = True
             continue
+        if tag == "JKB" and m.form in ("으로", "로") and bare:
+            break  # "방수 기능으로 젖지 않아요": the feature is the means, asserted; the negation is another predicate's
         if tag == "EC":
             nxt = after[k + 1] if k + 1 < len(after) else None
             if nxt is not None and nxt.tag.startswith("VX"):

@@ -91,14 +91,15 @@ class GuardRunner:
         found = self._fingerprints.get(spec.name)
         if found is None:
             s = self.container.settings
-            found = self._fingerprints[spec.name] = policy_fingerprint(spec, s.knowledge_dir / "banned_words",
-                                                                       s.grounding_judge)
+            judge = f"{s.grounding_judge}|scorer={'on' if s.grounding_scorer else 'off'}"
+            found = self._fingerprints[spec.name] = policy_fingerprint(spec, s.knowledge_dir / "banned_words", judge)
         return found
 
     @cached_property
     def grounding_checker(self) -> GroundingChecker:
         c = self.container
-        rules = GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir)
+        scorer = {} if c.settings.grounding_scorer else {"entailment": None}
+        rules = GroundingChecker.from_knowledge(c.analyzer, c.embedder, c.settings.knowledge_dir, **scorer)
         if c.settings.grounding_judge == "llm" and c.llm is not None:
             from service.grounding.llm_judge import LLMJudge
 
