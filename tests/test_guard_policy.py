@@ -125,6 +125,13 @@ def test_guard_check_endpoint(small_container):
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
 
 
+def test_guard_check_without_evidence_says_grounding_did_not_run(small_container):
+    with TestClient(create_app(small_container)) as client:
+        body = client.post("/v1/guard/check", json={"text": "이 티셔츠는 19,000원입니다."}).json()
+    assert body["grounding"]["verdict"] == "skipped"
+    assert body["skipped"] == ["grounding: no evidence given, no claim was checked"]
+
+
 def test_guard_check_cli_reports_every_line_in_order(small_container, tmp_path, monkeypatch):
     monkeypatch.setenv("CG_DATA_DIR", str(small_container.settings.data_dir))
     monkeypatch.setenv("CG_KNOWLEDGE_DIR", str(small_container.settings.knowledge_dir))

@@ -251,6 +251,9 @@ class GuardRunner:
                                    "claims": [_claim_detail(c, []) for c in grounding.claims]}
         else:
             report["grounding"] = {"verdict": "skipped", "score": None, "claims": []}
+        # "pass" covers only the checks that ran: say plainly what did not
+        report["skipped"] = [f"{c}: no evidence given, no claim was checked" if c == "grounding" else f"{c}: unknown check"
+                             for c in checks if c not in wanted]
         return report
 
     def _catalog(self, outfits: list[dict], evidence, feedback: list[str]) -> CheckResult:
