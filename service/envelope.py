@@ -25,6 +25,9 @@ class GuardReport(BaseModel):
     input: list[CheckResult] = Field(default_factory=list)
     output: list[CheckResult] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list, description="Actions taken, in order.")
+    repairs: list[dict[str, Any]] = Field(
+        default_factory=list, description="The failed checks behind each action (claims shortened, personal data "
+                                          "redacted): `output` holds the checks of the final output only.")
     redactions: dict[str, int] = Field(default_factory=dict, description="PII type -> count removed from the input.")
 
 

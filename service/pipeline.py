@@ -103,6 +103,7 @@ class Pipeline:
             generation, output, why = self._guarded(spec, prompt, inputs, evidence, generation, report, timer, trail)
         envelope = self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
                                   reason=why or evidence.reason)
+        envelope.guard.repairs = trail.failures()
         if lookup is not None:
             self._cache_store(spec, lookup, envelope)
         usage = envelope.usage

@@ -80,3 +80,12 @@ def test_a_right_sentence_with_the_wrong_citation_is_recited_not_dropped(llm_con
     env = llm_container.pipeline.run("styling", {"product_id": "P901"})
     assert not env.backend.fallback and env.guard.actions == ["fix"]
     assert env.output["outfits"][0]["reason"] == wrong.replace("SG-902", "SG-901")
+
+
+def test_the_envelope_names_the_failures_behind_a_fix(llm_container, fake_llm):
+    wrong = "베이지와 아이보리, 차콜은 서로 잘 어울리는 뉴트럴 컬러입니다. [SG-902]"
+    fake_llm.set_default(Reply({"outfits": [{"title": "출근 코디", "items": ["P901", "P904"], "reason": wrong}]}))
+    env = llm_container.pipeline.run("styling", {"product_id": "P901"})
+    assert env.guard.actions == ["fix"] and all(c.verdict == "pass" for c in env.guard.output)
+    repair = next(r for r in env.guard.repairs if r["check"] == "grounding")
+    assert repair["action"] == "fix" and "SG-901" in repair["details"][0]["reason"]

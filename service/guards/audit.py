@@ -43,6 +43,11 @@ class Trail:
     def add(self, action: str, checks: list) -> None:
         self.steps.append((action, [c.model_copy(deep=True) for c in checks if c.verdict == "fail"]))
 
+    def failures(self) -> list[dict[str, Any]]:
+        """Each step's failed output checks, redacted and shortened as the audit log keeps them."""
+        return [{**_failure("output", c), "action": action, "step": n}
+                for n, (action, checks) in enumerate(self.steps, start=1) for c in checks]
+
 
 class AuditLog:
     def __init__(self, path: Path):
@@ -56,8 +61,7 @@ class AuditLog:
         guard = envelope.guard
         failures = [_failure("input", c) for c in guard.input if c.verdict == "fail"]
         if trail and trail.steps:  # a failed final output is the last step's: not listed twice
-            failures += [{**_failure("output", c), "action": action, "step": n}
-                         for n, (action, checks) in enumerate(trail.steps, start=1) for c in checks]
+            failures += trail.failures()
         else:
             failures += [_failure("output", c) for c in guard.output if c.verdict == "fail"]
         if envelope.backend.fallback:
