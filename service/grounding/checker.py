@@ -1,9 +1,12 @@
 """Per-claim grounding: is every sentence of an LLM output backed by the evidence?
 
-No NLI model runs offline for Korean, so each claim is judged by explicit checks
-(facts turns a sentence into facts; lexicon holds the words):
+Precise rules decide where the domain is closed; a learned entailment signal
+(``entailment.py``) decides open content where no rule does (facts turns a sentence
+into facts; lexicon holds the words):
 
-1. citations: a cited id that was not retrieved makes the claim unsupported;
+1. citations: a cited id that was not retrieved makes the claim unsupported; a claim
+   that cites retrieved passages is judged against those only (another passage that
+   backs it is named in ``supported_by``); a whole evidence line repeated is supported;
 2. alignment: the evidence line that best matches the claim, by IDF-weighted
    content-term coverage (IDF over this call's evidence lines), shared facts and
    USE cosine; the product the claim is about is the one whose name it says, else
@@ -11,17 +14,21 @@ No NLI model runs offline for Korean, so each claim is judged by explicit checks
 3. quantities: every number in the claim must be found, normalised and of the
    same kind, in the evidence; a different value where the evidence names the
    same thing ("M" "총장" next to the number) is a contradiction; an unlabelled
-   amount said of a product is compared with its price line;
+   amount said of a product is compared with its price line; a stated value denied
+   ("면 100%가 아닙니다") contradicts;
 4. polar concepts (features, care): the claim's polarity must equal the
    evidence's ("방수됩니다" vs "방수: 없음" contradicts; silence: unsupported);
 5. attribute values (colour, material, fit, season, brand): a value absent from
    the product's spec line while the line lists others contradicts; stock claims
-   are read against the "재고:" line;
+   are read against the "재고:" / "Stock:" line;
 6. negation and antonyms: a claim clause whose best-matching evidence clause
    negates a word the claim states plainly (or the reverse), or uses its antonym;
-7. names the evidence never mentions ("DHL", "이탈리아") make a claim unsupported;
-8. the rest of the content must be covered well enough: a lower bar when numbers
-   or features were verified, since those carry the claim.
+7. conditions (``conditions.py``): a claim that drops the condition or scope its
+   evidence attaches is unsupported;
+8. names the evidence never mentions ("DHL", "이탈리아") make a claim unsupported;
+9. the rest: the entailment scorer's probability over the claim's candidate lines,
+   and (in its "either" mode, or without the scorer) the rules' content bar: a
+   lower bar when numbers or features were verified, since those carry the claim.
 
 Verdict of a report: contradicted if any claim is, else unsupported if any is,
 else supported. Score of a claim: 0 when contradicted, at most 0.1 when a fact
@@ -41,6 +48,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -49,7 +57,7 @@ import numpy as np
 from service.grounding import conditions
 from service.grounding import lexicon as lex
 from service.grounding.entailment import EntailmentScorer, default_scorer, pair_features, scalar_features, with_rule_features
-from service.grounding.overlap import credit, negates_shared, squash, transliterated_in
+from service.grounding.overlap import credit, negates_shared, squash, unseen_names
 from service.grounding.facts import Clause, Mention, Morphology, TextFacts, Vocabulary, analyze, canonical
 from service.nlp.claims import Claim, sentence_spans, split_claims
 from service.nlp.numbers import Quantity, comparable, equivalent, format_quantity
@@ -310,6 +318,9 @@ class GroundingChecker:
             return verdict("unsupported", 0.0, None, f"citation not in evidence: {', '.join(missing)}"), None
         if not ctx.units:
             return verdict("unsupported", 0.0, None, "no evidence"), None
+        copied = _verbatim(claim.text, ctx.units)
+        if copied is not None:  # an evidence line said again, word for word, is what it says
+            return verdict("supported", 1.0, copied, "states an evidence line verbatim"), None
 
         cited = {c for c in claim.cited_ids if c in ev_ids}
         align = [
@@ -323,9 +334,6 @@ class GroundingChecker:
         scope = {best_unit.doc, best_doc} | cited
         target = self._target_product(ctx, i, ctx.doc_coverage(i, identity=True), cited)
 
-        copied = _verbatim(claim.text, ctx.units)
-        if copied is not None:  # an evidence line said again, word for word, is what it says
-            return verdict("supported", 1.0, copied, "states an evidence line verbatim"), None
         results, stock = self._facts(claim, cf, i, ctx, scope, target)
         failure = self._rule_failure(cf, i, ctx, results, stock, scope, best_unit)
         # 7. the rest of the content: words not already verified as facts. Verified numbers and
@@ -541,7 +549,7 @@ class GroundingChecker:
             if clause.conditional or any(m.clause == ci and m.group == "polar" for m in cf.mentions):
                 continue
             terms = {x for x in clause.terms if not x.startswith(("#", "="))}
-            named = terms & ctx.title_terms()
+            named = terms & ctx.title_terms
             if len(terms - named) >= 2:
                 terms -= named  # the product's name says which item, not what is said of it
             if len(terms) < 2:
@@ -589,7 +597,7 @@ class GroundingChecker:
         stock = _parse_stock(line.facts.text)
         if not stock:
             return None
-        available = not lex.STOCK_NEGATIVE.search(text) and not any(c.negated for c in cf.clauses)
+        available = not lex.STOCK_NEGATIVE.search(text) and not cf.negated
         sizes = [sz for sz in stock if sz and re.search(rf"(?<![A-Za-z0-9]){re.escape(sz)}(?![A-Za-z0-9])", text, re.IGNORECASE)]
         if sizes:
             states = [stock[sz] for sz in sizes]
@@ -601,7 +609,6 @@ class GroundingChecker:
         if ok:
             return "ok", line, ""
         return "contradicted", line, f"stock: evidence says {line.facts.text.split(':', 1)[1].strip()}"
-
 
 
 # The spec line an unlabelled amount refers to when a claim is about a product.
@@ -754,32 +761,15 @@ class _CallContext:
         return out
 
     def novel_entities(self, i: int) -> list[str]:
-        """Names in the claim that no evidence passage contains (not even inside a word, nor
-        spelt in the other script); an English gloss is as new as the Korean word it glosses."""
+        """Names in the claim that no evidence passage mentions (see overlap.unseen_names)."""
         claim = self.claims[i]
-        if not claim.entities:
-            return []
-        docs = self._docs_lower()  # names are lower-cased; the raw evidence text is not ("KRW", "DHL")
-        out = []
-        for pos, name in claim.entities:
-            head = claim.glosses.get(pos)
-            if head and any(credit(word, ts, j) >= 0.8 for word in head.split() for ts, j, _ in docs):
-                continue
-            # an acronym ("DHL", "GRS") is spelt letter by letter in Korean, not transliterated
-            acronym = claim.text[pos:pos + len(name)].isupper()
-            term = canonical(name)
-            # spacing and dots vary between spellings of one name ("알 카에다", "I.U.")
-            if not any(credit(term, ts, j) >= 0.8 or credit(name, ts, j) >= 0.8 or squash(name) in sq
-                       or (not acronym and transliterated_in(name, j)) for ts, j, sq in docs):
-                out.append(name)
-        return out
+        unseen = [set(unseen_names(claim, ts, joined)) for ts, joined in self._docs.values()]
+        return [n for _, n in claim.entities if all(n in u for u in unseen)] if unseen else [n for _, n in claim.entities]
 
+    @cached_property
     def title_terms(self) -> set[str]:
         """Words of the products' names (their first lines)."""
         return {x for title in self._titles.values() for x in title.facts.terms if not x.startswith(("#", "="))}
-
-    def _docs_lower(self) -> list[tuple[frozenset[str], str, str]]:
-        return [(ts, j.lower(), squash(j)) for ts, j in self._docs.values()]
 
     def product_docs(self) -> list[str]:
         return self._products

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from service.grounding import lexicon as lex
-from service.grounding.facts import TextFacts, canonical
-from service.grounding.overlap import credit, negates_shared, squash, transliterated_in
+from service.grounding.facts import TextFacts
+from service.grounding.overlap import credit, negates_shared, unseen_names
 from service.nlp.numbers import equivalent
 
 WEIGHTS = Path(__file__).with_name("entailment_weights.npz")
@@ -64,11 +64,7 @@ def _numbers_missing(claim: TextFacts, ev: TextFacts) -> int:
 
 
 def _names_missing(claim: TextFacts, ev: TextFacts) -> int:
-    text = ev.text.lower()
-    joined, squashed = ev.joined + text, squash(ev.text)
-    return sum(1 for pos, name in claim.entities
-               if credit(canonical(name), ev.term_set, joined) < 0.8 and squash(name) not in squashed
-               and (claim.text[pos:pos + len(name)].isupper() or not transliterated_in(name, ev.text)))
+    return len(unseen_names(claim, ev.term_set, ev.joined + ev.text))
 
 
 def _negated_shared(claim: TextFacts, ev: TextFacts) -> bool:

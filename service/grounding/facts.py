@@ -308,7 +308,7 @@ def analyze(text: str, morph: Morphology, vocab: Vocabulary, list_counts: bool =
     # units are part of their amount ("3,000 KRW"), not names: skip mentions and quantities
     named_spans = spans + amount_spans
     facts.entities = [(p, t) for p, t in _entities(text, morphemes) if not any(s <= p < e for s, e in named_spans)]
-    facts.glosses = {p: g["head"] for p, _ in facts.entities if (g := _GLOSS.match(text[:p + 1 + text[p:].find(")")]))}
+    facts.glosses = {p: head for p, _ in facts.entities if (head := _gloss_head(text, p))}
     facts.q_clauses = [facts.clause_at(q.start) for q in quantities]
     label_terms = frozenset(t for p, t in terms_at if label_m and p < label_m.end() and not t.startswith("#"))
     named = {m.start for m in mentions} | {q.start for q in quantities if q.kind == "number"}
@@ -333,6 +333,13 @@ _EN_NOT_NAMES = frozenset(
 # An English gloss in brackets right after a Korean word translates it ("일반 상품(standard)"):
 # it is as new as that word is.
 _GLOSS = re.compile(r".*?(?P<head>(?:[가-힣]+\s)?[가-힣]+)\s?\(\s?[A-Za-z][A-Za-z _-]*\)$", re.DOTALL)
+
+
+def _gloss_head(text: str, pos: int) -> str | None:
+    """The Korean words a bracketed English word at ``pos`` glosses, if it is a gloss."""
+    close = text.find(")", pos)
+    m = _GLOSS.match(text[:close + 1]) if close >= 0 else None
+    return m["head"] if m else None
 
 
 def _merge_prefix_negation(morphemes: list) -> list:

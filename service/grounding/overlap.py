@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service.grounding.facts import Clause
+from service.grounding.facts import Clause, TextFacts, canonical
 
 _HANGUL = re.compile(r"[가-힣]")
 
@@ -77,3 +77,25 @@ def transliterated_in(name: str, text: str) -> bool:
         if other == target or (len(target) >= 3 and other.startswith(target) and len(other) - len(target) <= 2 and not hangul):
             return True
     return False
+
+
+def unseen_names(claim: TextFacts, term_set: frozenset[str], joined: str) -> list[str]:
+    """Names the claim says that an evidence text does not: not among its terms, not inside a
+    word of it, not spelt with other spacing or dots ("알 카에다", "I.U."), not in the other script
+    (an acronym such as "DHL" is spelt letter by letter in Korean, so it is not transliterated);
+    an English gloss is as new as the Korean words it glosses. ``joined`` is "|term|...|" and
+    the raw evidence text."""
+    if not claim.entities:
+        return []
+    lower, squashed = joined.lower(), squash(joined)
+    out = []
+    for pos, name in claim.entities:
+        head = claim.glosses.get(pos)
+        if head and any(credit(word, term_set, lower) >= 0.8 for word in head.split()):
+            continue
+        acronym = claim.text[pos:pos + len(name)].isupper()
+        found = (credit(canonical(name), term_set, lower) >= 0.8 or credit(name, term_set, lower) >= 0.8
+                 or squash(name) in squashed or (not acronym and transliterated_in(name, joined)))
+        if not found:
+            out.append(name)
+    return out

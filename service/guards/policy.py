@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -193,10 +194,10 @@ class GuardRunner:
             starts = _line_starts([line for _, line in items])
             failed, details = False, []
             for claim in report.claims:
-                path, line = items[max(j for j, s in enumerate(starts) if s <= claim.start)]
+                path, line = items[bisect_right(starts, claim.start) - 1]
                 details.append(_claim_detail(claim, []) | {"field": ".".join(map(str, path))})
                 if claim.verdict != "supported":
-                    if getattr(claim, "supported_by", None):  # right fact, wrong source: re-cite it
+                    if claim.supported_by:  # right fact, wrong source: re-cite it
                         emptied[path[:-1] + (field.citation,)] = claim.supported_by
                     else:
                         emptied[path] = ""
@@ -372,7 +373,7 @@ _MARKER_AFTER = re.compile(r"[ \t]?\[(?P<ids>[^\[\]\n]{1,80})\]")
 def _citation_fix(joined: str, claim) -> tuple[int, int, str] | None:
     """(start, end, new ids) for the marker right after a claim that another retrieved passage
     backs (``supported_by``): a fix corrects the citation instead of dropping the sentence."""
-    if not getattr(claim, "supported_by", None):
+    if not claim.supported_by:
         return None
     m = _MARKER_AFTER.match(joined, claim.end)
     if m is None or set(claim.cited_ids) - set(re.split(r"\s*[,;/·]\s*", m["ids"].strip())):

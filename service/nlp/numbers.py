@@ -237,9 +237,13 @@ class _Typed:
 
 
 _NUM = r"\d+(?:[.,]\d+)?"
-_DIMENSIONS = re.compile(rf"(?<![\d.])(?P<a>{_NUM})\s?[x×*]\s?(?P<b>{_NUM})(?:\s?[x×*]\s?(?P<c>{_NUM}))?\s?(?P<unit>cm|mm|m|inch(?:es)?|in)(?![a-z])",
+_DIMENSIONS = re.compile(rf"(?<![\d.])(?P<a>{_NUM})\s?[x×*]\s?(?P<b>{_NUM})(?:\s?[x×*]\s?(?P<c>{_NUM}))?\s?(?P<unit>cm|mm|m|inch(?:es)?)(?![a-z])",
                          re.IGNORECASE)
-_LENGTH_SCALE = {"cm": 1.0, "mm": 0.1, "m": 100.0, "in": 2.54, "inch": 2.54, "inches": 2.54}
+
+
+def _length_factor(unit: str) -> float:
+    """The unit table's factor to cm for a length unit ("mm" -> 0.1)."""
+    return next(f for rx, kind, _, f in _UNIT_RE if kind == "length" and rx.fullmatch(unit))
 
 
 def _last_group(m: re.Match) -> str:
@@ -287,7 +291,7 @@ class _Scanner:
         """"15.14 x 13.08 x 22.99 cm": every number of a dimension chain has the chain's unit
         (the x separates sides; it is not "2x" = twice)."""
         for m in _DIMENSIONS.finditer(self.text):
-            scale = _LENGTH_SCALE[m["unit"].lower()]
+            scale = _length_factor(m["unit"].lower())
             for g in ("a", "b", "c"):
                 if m[g]:
                     value = float(m[g].replace(",", "")) * scale
