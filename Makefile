@@ -1,14 +1,21 @@
 # The two commands of the README:
 #   make serve   set up, build the index if missing or stale, run the API on 127.0.0.1:8000
 #   make test    set up and run the whole test suite
-# Everything else here is a helper of those two.
+# Everything else here is a helper of those two, or optional:
+#   make llm        a real local model: llama.cpp's server in .llm-venv (compiles once, 6-17 min)
+#                   and the weights in var/models (about 1.1 GB; LLM_MODEL=qwen2.5-0.5b for the small one)
+#   make serve-llm  the model server on 127.0.0.1:8090, then the API on 127.0.0.1:8000 using it
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The optional model server: its own venv, never a dependency of the project's.
+LLM_VENV  := .llm-venv
+LLM_STAMP := $(LLM_VENV)/.installed
+LLM_MODEL ?= qwen2.5-1.5b
 
-.PHONY: install system-deps index serve test bench clean
+.PHONY: install system-deps index serve test bench clean llm serve-llm
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +46,19 @@ test: install system-deps
 	$(BIN)/python -m pytest
 	$(BIN)/commerce-guard --data-dir var/ci-eval ingest --quiet
 	$(BIN)/commerce-guard --data-dir var/ci-eval eval
+
+# Optional: a real local LLM (see README "Local model (optional)").
+$(LLM_STAMP):
+	test -x $(LLM_VENV)/bin/python || $(PYTHON) -m venv $(LLM_VENV)
+	# llama-cpp-python compiles llama.cpp from source: 6-17 minutes on 2 cores, once (pip caches the wheel).
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLM_VENV)/bin/pip install 'llama-cpp-python[server]==0.3.36'
+	touch $(LLM_STAMP)
+
+llm: install $(LLM_STAMP)
+	$(BIN)/commerce-guard llm fetch-model --model $(LLM_MODEL)
+
+serve-llm: index llm
+	$(BIN)/commerce-guard llm serve --model $(LLM_MODEL)
 
 bench: install index
 	$(BIN)/python bench/retrieval.py

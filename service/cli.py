@@ -145,6 +145,8 @@ app.add_typer(keys_app, name="keys")
 from service.evals.cli import eval_app  # noqa: E402  (light: the harness loads only when run)
 
 app.add_typer(eval_app, name="eval")
+from service.llm.cli import llm_app  # noqa: E402  (light: the model server starts only when run)
+app.add_typer(llm_app, name="llm")
 
 
 def _ask(task: str, inputs: dict, as_json: bool) -> None:
@@ -224,6 +226,11 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes (more than 1 needs CG_CHROMA_URL: embedded Chroma is single-process)."),
 ) -> None:
     """Start the REST API."""
+    run_api(host, port, workers)
+
+
+def run_api(host: Optional[str] = None, port: Optional[int] = None, workers: int = 1) -> None:
+    """Check the task specs, then run uvicorn in the foreground (also used by `llm serve`)."""
     import uvicorn
 
     from service.config import get_settings

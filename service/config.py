@@ -57,7 +57,14 @@ class Settings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
     llm_timeout_s: float = Field(30.0, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10)
-    llm_json_mode: Literal["json_object", "json_schema", "none"] = "json_object"
+    llm_json_mode: Literal["auto", "json_schema", "json_object_schema", "json_object", "none"] = Field(
+        "auto", description="auto: json_schema, else json_object with llama.cpp's schema extension, else json_object, "
+                            "else plain text; the first the endpoint accepts is kept (see `commerce-guard llm check`)."
+    )
+    llm_context_tokens: int | None = Field(
+        None, ge=512, description="The model's context window; unset: asked from the server (llama.cpp /props, "
+                                  "vLLM /v1/models), else 8192. Prompts leave out evidence by rank to fit."
+    )
     breaker_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit.")
     breaker_cooldown_s: float = Field(30.0, gt=0, description="Open-circuit pause before one trial call.")
     # Price per 1M tokens (input, output) in USD, by model; unknown models cost 0.

@@ -54,6 +54,7 @@ class Container:
         return OpenAIBackend(
             base_url=s.llm_base_url, api_key=s.llm_api_key.get_secret_value(), model=s.llm_model,
             timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries, json_mode=s.llm_json_mode,
+            context_tokens=s.llm_context_tokens,
             breaker=CircuitBreaker(failure_threshold=s.breaker_failures, reset_timeout_s=s.breaker_cooldown_s),
         )
 

@@ -47,6 +47,10 @@ class BackendInfo(BaseModel):
     model: str
     fallback: bool = False
     fallback_reason: str | None = None
+    reply_repairs: list[str] = Field(default_factory=list, description="What the tolerant reader fixed in the model's "
+                                     "JSON (fence, prose_around, schema_copy, truncated, dropped_cut_item).")
+    evidence_left_out: list[str] = Field(default_factory=list, description="Evidence ids left out of the prompt "
+                                         "(lowest rank first) so that it fits the model's context window.")
 
 
 class Envelope(BaseModel):

@@ -69,6 +69,22 @@ class Pipeline:
 
     def run(self, task: str, raw_inputs: dict[str, Any], *, request_id: str | None = None,
             cache: CacheMode = "use") -> Envelope:
+        prepared = self.prepare(task, raw_inputs, request_id=request_id, cache=cache)
+        if isinstance(prepared, Envelope):
+            return prepared
+        p = prepared
+        with p.timer("generate"):
+            generation = self.generator.generate(p.spec, p.prompt, p.inputs, p.evidence, skip_llm=self.skip_llm(p))
+        trail = Trail()
+        with p.timer("guard"):
+            generation, output, why = self._guarded(p.spec, p.prompt, p.inputs, p.evidence, generation, p.report,
+                                                    p.timer, trail)
+        return self.conclude(p, generation, output, why, trail)
+
+    def prepare(self, task: str, raw_inputs: dict[str, Any], *, request_id: str | None = None,
+                cache: CacheMode = "use") -> "Envelope | Prepared":
+        """Everything before generation: the input guard, retrieval and the cache. Returns the
+        final envelope when there is nothing to generate (a refusal, a cache hit)."""
         spec = self.spec(task)
         inputs_model = spec.input_model.model_validate(raw_inputs)  # ValidationError -> 422 upstream
         request_id = request_id or uuid.uuid4().hex
@@ -96,19 +112,22 @@ class Pipeline:
                 lookup = self._cache_lookup(spec, inputs, prompt.version, evidence)
             if lookup.envelope is not None and cache == "use":
                 return self._from_cache(lookup, request_id, timer)
-        with timer("generate"):
-            generation = self.generator.generate(spec, prompt, inputs, evidence, skip_llm=self._skip_llm(spec, evidence))
-        trail = Trail()
-        with timer("guard"):
-            generation, output, why = self._guarded(spec, prompt, inputs, evidence, generation, report, timer, trail)
-        envelope = self._envelope(spec, request_id, prompt.version, output, evidence, report, generation, timer,
-                                  reason=why or evidence.reason)
+        return Prepared(spec, prompt, inputs, evidence, report, timer, lookup, request_id)
+
+    def conclude(self, p: "Prepared", generation: Generation, output: dict[str, Any], why: str | None,
+                 trail: Trail) -> Envelope:
+        """The guarded output becomes the envelope: cached when it passed, metered, audited."""
+        envelope = self._envelope(p.spec, p.request_id, p.prompt.version, output, p.evidence, p.report, generation,
+                                  p.timer, reason=why or p.evidence.reason)
         envelope.guard.repairs = trail.failures()
-        if lookup is not None:
-            self._cache_store(spec, lookup, envelope)
+        if p.lookup is not None:
+            self._cache_store(p.spec, p.lookup, envelope)
         usage = envelope.usage
-        self.container.ledger.record(spec.name, usage.prompt_tokens, usage.completion_tokens, usage.cost)
+        self.container.ledger.record(p.spec.name, usage.prompt_tokens, usage.completion_tokens, usage.cost)
         return self._audited(envelope, trail)
+
+    def skip_llm(self, p: "Prepared") -> str | None:
+        return self._skip_llm(p.spec, p.evidence)
 
     def _skip_llm(self, spec: TaskSpec, evidence: EvidenceSet) -> str | None:
         if evidence.insufficient:
@@ -224,6 +243,8 @@ class Pipeline:
         if missing:
             return self._refrain(spec, prompt, inputs, evidence, generation, _no_prose(check, missing), report, trail,
                                  f"no prose left in {', '.join(missing)}")
+        if check.cited is not None:
+            generation.output = check.cited  # supported sentences the model left uncited get their source
         report.output = check.checks
         if report.actions:
             report.verdict = "fixed"
@@ -258,6 +279,20 @@ class Pipeline:
             backend=generation.backend, prompt_version=prompt_version,
             insufficient_evidence=evidence.insufficient, reason=reason, timings_ms=timer.total(),
         )
+
+
+@dataclass
+class Prepared:
+    """A request ready for generation: its spec, prompt, screened inputs, evidence and so far."""
+
+    spec: TaskSpec
+    prompt: Any
+    inputs: dict[str, Any]
+    evidence: EvidenceSet
+    report: GuardReport
+    timer: StageTimer
+    lookup: "_Lookup | None"
+    request_id: str
 
 
 @dataclass

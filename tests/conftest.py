@@ -103,3 +103,19 @@ def kb_container(tmp_path_factory) -> Container:
     container = Container(settings)
     run_ingest(container, default_sources(settings.knowledge_dir), show_progress=False)
     return container
+
+
+@pytest.fixture(scope="module")
+def llama():
+    """A fake that answers like llama-cpp-python's server (one per module; reset per test)."""
+    from tests.fakes.fake_openai import like_llama_cpp
+
+    with like_llama_cpp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llama_container(small_container, llama) -> Container:
+    llama.reset()
+    return container_with(small_container, llm_base_url=llama.base_url, llm_model="local", llm_max_retries=0,
+                          llm_timeout_s=5.0, llm_context_tokens=4096)

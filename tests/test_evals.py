@@ -493,3 +493,29 @@ def test_llm_judge_runs_through_the_configured_endpoint(kb, fake_llm):
     judge = next(c for c in run.tasks["cs_answer"].criteria if c.id == "judge")
     assert judge.mean == pytest.approx(0.75) and judge.spread == pytest.approx(0.5) and judge.n == 1
     assert run.backend.startswith("openai")
+
+
+def test_llm_runs_count_who_answered_and_keep_the_raw_replies(kb, fake_llm, tmp_path):
+    """--backend llm: per task, how many model replies reached the guards, and the raw text as an artefact."""
+    fake_llm.reset()
+    replies = iter(["not json at all", {"type": "object", "properties": {"handoff": False, "confidence": 0.9,
+                                                                         "answer": "반품은 수령 후 7일 이내에 신청할 수 있습니다."}}])
+
+    def reply(body):
+        if "You grade one output" in body["messages"][0]["content"]:
+            return {"score": 4, "reason": "ok"}
+        return next(replies)
+
+    fake_llm.set_default(reply)
+    llm = container_with(kb, llm_base_url=fake_llm.base_url, llm_model="fake-model", llm_max_retries=0,
+                         llm_timeout_s=2.0)
+    run = runner.run(llm, runner.plan(["cs_answer"], limit=2)).to_dict()
+    outcomes = run["tasks"]["cs_answer"]["outcomes"]
+    assert outcomes["model_called"] == 2 and outcomes["reply_reached_guards"] == 1
+    assert outcomes["fallback_reasons"].get("invalid llm output: not JSON") == 1
+    paths = report.write_all(run, tmp_path / "r")
+    raw = [json.loads(line) for line in paths["raw"].read_text().splitlines()]
+    assert [r["raw_reply"] for r in raw][0] == "not json at all" and len(raw) >= 2
+    assert all(r["messages"] and r["task"] == "cs_answer" for r in raw)
+    assert "raw_replies" not in paths["json"].read_text()  # prompts stay out of the report
+    assert "reply parsed and reached the guards 1" in paths["markdown"].read_text()

@@ -118,7 +118,7 @@ def test_content_can_be_built_from_the_request(fake_openai: FakeOpenAI, make_bac
 
 def test_json_object_mode_sends_response_format(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
     fake_openai.script({"answer": "방수 기능이 없습니다"})
-    result = make_backend().generate(ASK_JSON)
+    result = make_backend(json_mode="json_object").generate(ASK_JSON)
     assert json.loads(result.text) == {"answer": "방수 기능이 없습니다"}
     assert fake_openai.requests[0]["response_format"] == {"type": "json_object"}
 
@@ -132,11 +132,20 @@ def test_json_schema_mode_sends_openai_json_schema(fake_openai: FakeOpenAI, make
     }
 
 
-def test_json_mode_none_still_validates_and_strips_fences(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
+def test_json_mode_none_sends_no_format_and_returns_the_text(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
     fake_openai.script('```json\n{"answer": "no"}\n```')
     result = make_backend(json_mode="none").generate(ASK_JSON)
-    assert json.loads(result.text) == {"answer": "no"}
+    assert result.text == '```json\n{"answer": "no"}\n```'  # read tolerantly by the caller
     assert "response_format" not in fake_openai.requests[0]
+
+
+def test_auto_mode_starts_with_json_schema(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
+    fake_openai.script({"answer": "no"}, {"answer": "no"})
+    backend = make_backend()
+    backend.generate(ASK_JSON)
+    backend.generate(ASK_JSON)
+    assert [r["response_format"]["type"] for r in fake_openai.requests] == ["json_schema", "json_schema"]
+    assert backend.active_json_mode == "json_schema"
 
 
 def test_concurrent_calls_share_one_backend(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
@@ -235,14 +244,12 @@ def test_dead_endpoint_is_a_connection_error(fake_openai: FakeOpenAI, make_backe
 @pytest.mark.parametrize(
     "behaviour",
     [
-        malformed_json(),
-        truncated_json({"answer": "네, 방수 기능이 있습니다", "citations": ["p2"]}),
         Reply("   "),
         EmptyChoices(),
         RawBody("<html>bad gateway</html>", content_type="text/html"),
         RawBody('{"choices": [', content_type="application/json"),
     ],
-    ids=["malformed", "truncated", "blank", "no-choices", "html-body", "broken-body"],
+    ids=["blank", "no-choices", "html-body", "broken-body"],
 )
 def test_unusable_answer_is_malformed_and_not_retried(
     fake_openai: FakeOpenAI,  # noqa: F811
@@ -254,6 +261,18 @@ def test_unusable_answer_is_malformed_and_not_retried(
     assert error_of(backend, ASK_JSON).kind == "malformed"
     assert len(fake_openai.requests) == 1
     assert backend.breaker.consecutive_failures == 1
+
+
+@pytest.mark.parametrize("behaviour", [malformed_json(), truncated_json({"answer": "네, 방수 기능이 없습니다", "citations": ["p2"]})],
+                         ids=["malformed", "truncated"])
+def test_broken_json_text_is_returned_for_the_tolerant_reader(fake_openai: FakeOpenAI, make_backend,  # noqa: F811
+                                                             behaviour: Reply) -> None:
+    # The endpoint worked: reading (or rejecting) the JSON is the caller's job, not an outage.
+    fake_openai.set_default(behaviour)
+    backend = make_backend()
+    result = backend.generate(ASK_JSON)
+    assert result.text == behaviour.content and result.finish_reason == behaviour.finish_reason
+    assert backend.breaker.consecutive_failures == 0
 
 
 def test_hallucination_is_not_the_backends_business(fake_openai: FakeOpenAI, make_backend) -> None:  # noqa: F811
@@ -292,7 +311,7 @@ def test_failed_probe_reopens_the_breaker(fake_openai: FakeOpenAI, make_backend)
     clock = FakeClock()
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout_s=30, clock=clock)
     backend = make_backend(breaker=breaker, max_retries=0)
-    fake_openai.set_default(malformed_json())
+    fake_openai.set_default(Reply("   "))
 
     assert error_of(backend, ASK_JSON).kind == "malformed"
     clock.now += 30

@@ -41,7 +41,7 @@ def test_summary_is_grounded_and_cited(small_container):
     assert {f["label"] for f in env.output["key_facts"]} >= {"소재", "핏", "가격", "배송", "반품"}
     assert [c.id for c in env.citations] == ["P901"]
     assert env.guard.verdict == "pass"
-    assert env.prompt_version.startswith("summary-v1+")
+    assert env.prompt_version.startswith("summary-v2+")
     assert {"retrieve", "generate", "guard", "total"} <= set(env.timings_ms)
 
 
@@ -103,7 +103,7 @@ def test_llm_answer_is_used_when_it_passes_the_guards(llm_container, fake_llm):
     assert env.output["answer"].startswith("사이즈 교환 시 왕복 배송비 6,000원")
     assert env.usage.prompt_tokens > 0 and env.usage.completion_tokens > 0
     sent = fake_llm.requests[0]
-    assert sent["response_format"] == {"type": "json_object"}
+    assert sent["response_format"]["type"] == "json_schema"  # auto: the best mode first
     prompt = json.dumps(sent["messages"], ensure_ascii=False)
     assert "[FAQ-T-001]" in prompt and "교환 배송비 얼마예요?" in prompt
 

@@ -141,6 +141,12 @@ def _print_summary(data: dict) -> None:
                           f"[{style}]{c['status']}[/{style}]" if style else c["status"])
         table.add_row("", "[b]overall[/b]", _num(task["overall"]), "", "", "", "", "", "", end_section=True)
     console.print(table)
+    from service.evals.report import outcome_lines
+
+    for name, task in data["tasks"].items():
+        for line in outcome_lines(task.get("outcomes") or {}):
+            if line:
+                console.print(f"{name}: {line}", markup=False, highlight=False)
     skipped = {c["note"] for t in data["tasks"].values() for c in t["criteria"] if c.get("note")}
     for note in sorted(skipped):
         console.print(f"[dim]{note}[/dim]")

@@ -18,10 +18,40 @@ STATUS_COLOR = {"pass": "#2e7d32", "warn": "#ef8f00", "below_threshold": "#c6282
 def write_all(run: dict[str, Any], directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"json": directory / "report.json", "markdown": directory / "report.md", "html": directory / "report.html"}
+    raw = _take_raw_replies(run)
+    if raw:
+        # The model's pre-guard text, as labelling material for the guards' real-output sets.
+        paths["raw"] = directory / "raw_outputs.jsonl"
+        paths["raw"].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in raw), encoding="utf-8")
     paths["json"].write_text(json.dumps(run, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown(run), encoding="utf-8")
     paths["html"].write_text(html(run), encoding="utf-8")
     return paths
+
+
+def outcome_lines(o: dict[str, Any]) -> list[str]:
+    """Who answered (model or fallback, and why) and what the guards did, for runs with a model."""
+    if not o.get("model_called"):
+        return []
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(o["fallback_reasons"].items())) or "none"
+    return ["", f"Model: called on {o['model_called']} of {o['cases']} cases; reply parsed and reached the guards "
+                f"{o['reply_reached_guards']}; served as the model wrote it or fixed {o['answered_by_model']}; "
+                f"fixed {o['fixed']}, reasked {o['reasked']}, refrained {o['refrained']}; fallbacks: {reasons}."]
+
+
+def _take_raw_replies(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Moves every case's raw model replies out of the report (prompts are long) into their own list."""
+    rows = []
+    for task, data in run.get("tasks", {}).items():
+        for case in data.get("cases", []):
+            replies = case.pop("raw_replies", None) or []
+            case["raw_reply_count"] = len(replies)
+            for n, reply in enumerate(replies):
+                envelope = case.get("envelope") or {}
+                rows.append({"task": task, "case": case["id"], "call": n, "inputs": case.get("inputs"),
+                             "served_backend": envelope.get("backend"), "guard": (envelope.get("guard") or {}).get("verdict"),
+                             **reply})
+    return rows
 
 
 # ------------------------------------------------------------------- shared views
@@ -98,6 +128,7 @@ def markdown(run: dict[str, Any]) -> str:
                 status += f", judge spread {c['spread']:.3f}"
             out.append(f"| {c['id']} | {c['scorer']} | {_fmt(c['mean'])} | {c['n']} | {c['threshold']:.2f} | "
                        f"{'yes' if c['gate'] else 'no'} | {_fmt(c['baseline'])} | {_fmt(c['delta'], True)} | {status} |")
+        out += outcome_lines(task.get("outcomes") or {})
         worse = [f"{c['id']}: {', '.join(c['worse_cases'])}" for c in task["criteria"] if c.get("worse_cases")]
         if worse:
             out += ["", "Cases scoring under their baseline score:", ""] + [f"- {w}" for w in worse]

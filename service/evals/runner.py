@@ -39,6 +39,7 @@ class TaskRun:
     cases: list[dict[str, Any]]
     prompt_version: str | None
     overall: float | None
+    outcomes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class EvalRun:
             "backend": self.backend, "started_at": self.started_at, "runtime_s": self.runtime_s,
             "limit": self.limit, "baseline": self.baseline_path, "baseline_updated": self.baseline_updated,
             "gate": {"passed": self.gate.passed, "failures": self.gate.failures}, "notes": self.notes,
-            "tasks": {t: {"prompt_version": r.prompt_version, "overall": r.overall,
+            "tasks": {t: {"prompt_version": r.prompt_version, "overall": r.overall, "outcomes": r.outcomes,
                           "criteria": [G.as_dict(c) for c in r.criteria], "cases": r.cases}
                       for t, r in self.tasks.items()},
         }
@@ -85,7 +86,8 @@ def run(container, plans: list[TaskPlan], *, baseline_path: Path | None = None, 
         criteria = G.summarize(p.rubric.criteria, cases)
         G.compare(criteria, cases, (baseline or {}).get("tasks", {}).get(p.task))
         versions = {c["envelope"]["prompt_version"] for c in cases if c["envelope"]}
-        tasks[p.task] = TaskRun(p.task, criteria, cases, ",".join(sorted(versions)) or None, G.overall(criteria))
+        tasks[p.task] = TaskRun(p.task, criteria, cases, ",".join(sorted(versions)) or None, G.overall(criteria),
+                                outcomes(cases))
     decision = G.decide({t: r.criteria for t, r in tasks.items()})
     notes = [] if run_kwargs else ["Pipeline.run has no cache switch: responses may come from the cache"]
     backend = _backend(container)
@@ -103,6 +105,8 @@ def run(container, plans: list[TaskPlan], *, baseline_path: Path | None = None, 
 
 def run_case(container, spec, rubric: Rubric, case: Case, run_kwargs: dict[str, Any]) -> dict[str, Any]:
     envelope, error = None, None
+    replies: list[dict[str, Any]] = []
+    container.generator.recorder = replies.append
     try:
         envelope = container.pipeline.run(spec.name, case.inputs, request_id=f"eval-{case.id}", **run_kwargs)
     except ValidationError as exc:  # REST: 422
@@ -110,6 +114,8 @@ def run_case(container, spec, rubric: Rubric, case: Case, run_kwargs: dict[str, 
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
     except NotFound as exc:  # REST: 404
         error = f"not found (404): {exc}"
+    finally:
+        container.generator.recorder = None
     evidence = evidence_of(container, spec, case.inputs, envelope)
     scores: dict[str, float | None] = {}
     notes: dict[str, list[str]] = {}
@@ -128,7 +134,39 @@ def run_case(container, spec, rubric: Rubric, case: Case, run_kwargs: dict[str, 
         "scores": scores, "notes": notes, "extra": extra, "error": error,
         "envelope": envelope.model_dump(mode="json") if envelope is not None else None,
         "evidence": [{"id": i, "snippet": _snippet(t)} for i, t in evidence.items()],
+        "raw_replies": replies,
     }
+
+
+def outcomes(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Who answered each case and what the guards did: the share the model answered (its reply
+    parsed and reached the guards), fallbacks by reason, fixes, reasks, refrains."""
+    from service.observability.metrics import fallback_kind
+
+    out: dict[str, Any] = {"cases": len(cases), "model_called": 0, "reply_reached_guards": 0, "answered_by_model": 0,
+                           "fixed": 0, "reasked": 0, "refrained": 0, "handoff_template": 0, "fallback_reasons": {}}
+    for case in cases:
+        env = case.get("envelope")
+        if env is None:
+            continue
+        backend, actions = env["backend"], env["guard"]["actions"]
+        replies = case.get("raw_replies") or []
+        out["model_called"] += bool(replies)
+        out["reply_reached_guards"] += bool(replies) and not _unusable(backend.get("fallback_reason"))
+        out["answered_by_model"] += bool(replies) and not backend["fallback"]
+        out["fixed"] += "fix" in actions
+        out["reasked"] += "reask" in actions
+        out["refrained"] += "refrain" in actions
+        out["handoff_template"] += backend["name"] == "handoff"
+        if backend["fallback"]:
+            kind = fallback_kind(backend.get("fallback_reason") or "unknown")
+            out["fallback_reasons"][kind] = out["fallback_reasons"].get(kind, 0) + 1
+    return out
+
+
+def _unusable(reason: str | None) -> bool:
+    """Fallbacks that mean the model's reply never reached the guards (transport, context, format)."""
+    return bool(reason) and reason.startswith(("llm error", "invalid llm output"))
 
 
 def evidence_of(container, spec, inputs: dict[str, Any], envelope) -> dict[str, str]:

@@ -71,6 +71,7 @@ class OutputCheck:
     action: str = "none"
     fixed: dict[str, Any] | None = None
     feedback: str = ""
+    cited: dict[str, Any] | None = None  # a passing output with markers added to supported but uncited sentences
 
 
 @dataclass
@@ -153,6 +154,7 @@ class GuardRunner:
         joined = F.join(prose)
         results: list[CheckResult] = []
         edits, feedback = _Edits(), []
+        metadata: dict[str, Any] = {"details": {}}
         if text_checks and joined.strip():
             metadata = {"evidence": [Evidence(h.id, h.text) for h in evidence.hits],
                         "grounding_checker": self.grounding_checker, "details": {}}
@@ -173,7 +175,8 @@ class GuardRunner:
             results.append(self._catalog(output["outfits"], evidence, feedback))
         failures = [r for r in results if r.verdict == "fail"]
         if not failures:
-            return OutputCheck(True, results)
+            return OutputCheck(True, results, cited=_cite_uncited(output, _prose_without_facts(spec, prose),
+                                                                      metadata["details"].get("grounding")))
         action = max((_action(spec, r) for r in failures), key=ACTIONS.index)
         for r in failures:
             r.action = action
@@ -379,6 +382,41 @@ def _citation_fix(joined: str, claim) -> tuple[int, int, str] | None:
     if m is None or set(claim.cited_ids) - set(re.split(r"\s*[,;/·]\s*", m["ids"].strip())):
         return None  # the marker is not where the sentence's citation is
     return m.start("ids"), m.end("ids"), claim.supported_by
+
+
+def _prose_without_facts(spec, prose: list[F.FieldText]) -> list[F.FieldText]:
+    """Fact items cite through their own citation field, not a marker in their value."""
+    fact_lists = {f.items.removesuffix("[]") for f in spec.fact_fields}
+    return [f for f in prose if f.path[0] not in fact_lists]
+
+
+def _cite_uncited(output: dict[str, Any], prose: list[F.FieldText], report) -> dict[str, Any] | None:
+    """Every answer cites its evidence: a sentence judged supported but written without a
+    marker (real models often write none) gets the marker of the passage that supports it."""
+    if report is None:
+        return None
+    inserts: dict[tuple, list[tuple[int, str]]] = {}
+    for claim in report.claims:
+        if claim.verdict != "supported" or claim.cited_ids or not claim.evidence_id:
+            continue
+        located = F.locate(prose, claim.start, claim.end)
+        if located is None:
+            continue
+        field, _, end = located
+        if _MARKER_AFTER.match(field.text, end):
+            continue  # a marker follows already (e.g. cited by the next line's opening marker)
+        if not (field.text[:end].rstrip().endswith((".", "!", "?", "。", "다", "요")) or not field.text[end:].strip()):
+            continue  # a clause the splitter cut from a longer sentence: the sentence's marker covers it
+        inserts.setdefault(field.path, []).append((end, f" [{claim.evidence_id}]"))
+    if not inserts:
+        return None
+    texts = {}
+    for f in prose:
+        text = f.text
+        for at, marker in sorted(inserts.get(f.path, []), reverse=True):
+            text = text[:at] + marker + text[at:]
+        texts[f.path] = text
+    return F.replace(output, texts)
 
 
 def _claim_detail(claim, prose: list[F.FieldText]) -> dict[str, Any]:

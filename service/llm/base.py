@@ -19,6 +19,7 @@ ErrorKind = Literal[
     "malformed",
     "circuit_open",
     "auth",
+    "context",  # the prompt cannot fit the model's context window
 ]
 
 # Kinds worth another attempt: the endpoint may answer differently next time.
@@ -42,6 +43,15 @@ class LLMResult:
     model: str
     backend: str  # e.g. "openai"
     latency_ms: float  # wall time of generate(), retries and back-off included
+    finish_reason: str | None = None  # "length": cut at max_tokens
+    ttft_ms: float | None = None  # streamed calls: time to the first content token
+
+
+@dataclass(frozen=True)
+class StreamDelta:
+    """A piece of streamed assistant text; a stream ends with one LLMResult (the whole text)."""
+
+    text: str
 
 
 class LLMError(Exception):

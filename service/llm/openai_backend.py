@@ -3,12 +3,18 @@
 The openai client's own retries are off (max_retries=0): tenacity owns the retry
 policy so that it is bounded, jittered, visible to the circuit breaker as one
 outcome per generate() call, and never retries a 4xx other than 429.
+
+JSON output is negotiated (``json_mode="auto"``): OpenAI-style ``json_schema`` first,
+then ``json_object`` with llama.cpp's ``schema`` extension (grammar-constrained), then
+plain ``json_object``, then no response format (the tolerant reader copes). A mode the
+server rejects before it ever worked is dropped for the life of the backend.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import math
+import threading
 import re
 import time
 from collections.abc import Callable
@@ -20,12 +26,18 @@ import openai
 from openai.types.chat import ChatCompletion
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from service.llm.base import LLMError, LLMRequest, LLMResult
+from collections.abc import Iterator
+
+from service.llm.base import LLMError, LLMRequest, LLMResult, StreamDelta
 from service.llm.circuit_breaker import CircuitBreaker
+from service.llm.tokens import TokenCounter, discover_context, server_root
 
-JsonMode = Literal["json_object", "json_schema", "none"]
+JsonMode = Literal["auto", "json_schema", "json_object_schema", "json_object", "none"]
+NEGOTIATION_ORDER: tuple[JsonMode, ...] = ("json_schema", "json_object_schema", "json_object", "none")
+DEFAULT_CONTEXT_TOKENS = 8192  # when neither the settings nor the server say
 
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL | re.IGNORECASE)
+log = logging.getLogger("commerce_guard.llm")
+_CONTEXT_EXCEEDED = re.compile(r"context[_ ](length|window)|maximum context|exceed", re.IGNORECASE)
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
@@ -38,20 +50,30 @@ class OpenAIBackend:
         timeout_s: float = 30.0,
         max_retries: int = 2,
         breaker: CircuitBreaker | None = None,
-        json_mode: JsonMode = "json_object",
+        json_mode: JsonMode = "auto",
         http_client: httpx.Client | None = None,
         *,
+        context_tokens: int | None = None,
         name: str = "openai",
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 8.0,
         retry_after_cap_s: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if json_mode not in ("json_object", "json_schema", "none"):
+        if json_mode not in ("auto", *NEGOTIATION_ORDER):
             raise ValueError(f"unknown json_mode {json_mode!r}")
         self.name = name
         self.model = model
         self.json_mode: JsonMode = json_mode
+        # auto: the modes still to try, best first; the first that works is kept.
+        self._modes: list[JsonMode] = list(NEGOTIATION_ORDER) if json_mode == "auto" else [json_mode]
+        self._mode_settled = json_mode != "auto"
+        self._mode_lock = threading.Lock()
+        self._configured_context = context_tokens
+        self._context: int | None = None
+        self._http = http_client or httpx.Client(timeout=timeout_s)
+        self._root = server_root(base_url)
+        self.tokens = TokenCounter(self._root, self._http, model)
         self.max_retries = max(0, max_retries)
         self.breaker = breaker if breaker is not None else CircuitBreaker()
         self.retry_after_cap_s = retry_after_cap_s
@@ -78,16 +100,31 @@ class OpenAIBackend:
     def close(self) -> None:
         self._client.close()
 
+    @property
+    def active_json_mode(self) -> JsonMode:
+        return self._modes[0]
+
+    @property
+    def context_tokens(self) -> int:
+        """The context window prompts must fit: the setting, else what the server says, else a default."""
+        if self._configured_context:
+            return self._configured_context
+        if self._context is None:
+            self._context = discover_context(self._root, self._http, self.model) or DEFAULT_CONTEXT_TOKENS
+        return self._context
+
+    def count_tokens(self, messages: list[dict]) -> int:
+        return self.tokens.count_messages(messages)
+
     def generate(self, request: LLMRequest) -> LLMResult:
         if not self.breaker.allow():
             raise LLMError("circuit_open", f"{self.name} circuit is open", retry_after=self.breaker.retry_after())
         started = time.perf_counter()
         try:
-            # copy(): a Retrying instance keeps per-call state; one per call is thread-safe.
-            completion = self._retrying.copy()(self._create, self._request_kwargs(request))
+            completion = self._negotiated(request)
             text = _content(completion, want_json=request.json_schema is not None)
         except LLMError as exc:
-            if exc.kind == "bad_request":
+            if exc.kind in ("bad_request", "context"):
                 # The endpoint answered; the request was at fault. Do not let bad prompts open the circuit.
                 self.breaker.record_success()
             else:
@@ -107,9 +144,77 @@ class OpenAIBackend:
             model=self.model,
             backend=self.name,
             latency_ms=(time.perf_counter() - started) * 1000.0,
+            finish_reason=getattr(completion.choices[0], "finish_reason", None),
         )
 
-    def _request_kwargs(self, request: LLMRequest) -> dict[str, Any]:
+    def stream(self, request: LLMRequest) -> Iterator[StreamDelta | LLMResult]:
+        """Deltas as the server sends them, then one LLMResult. No retries once text has
+        flowed (it was shown to the caller's guard); servers that send no usage in streams
+        (llama.cpp) are counted with the tokenizer."""
+        if not self.breaker.allow():
+            raise LLMError("circuit_open", f"{self.name} circuit is open", retry_after=self.breaker.retry_after())
+        started = time.perf_counter()
+        parts: list[str] = []
+        ttft = finish = usage = None
+        try:
+            chunks = self._negotiated(request, stream=True)
+            try:
+                for chunk in chunks:
+                    usage = getattr(chunk, "usage", None) or usage
+                    for choice in chunk.choices or []:
+                        finish = choice.finish_reason or finish
+                        piece = getattr(choice.delta, "content", None)
+                        if piece:
+                            ttft = ttft if ttft is not None else (time.perf_counter() - started) * 1000.0
+                            parts.append(piece)
+                            yield StreamDelta(piece)
+            except openai.OpenAIError as exc:
+                raise _to_llm_error(exc) from exc
+        except LLMError as exc:
+            (self.breaker.record_success if exc.kind in ("bad_request", "context") else self.breaker.record_failure)()
+            raise
+        except GeneratorExit:
+            self.breaker.record_success()  # the caller stopped reading; the endpoint was fine
+            raise
+        except BaseException:
+            self.breaker.record_failure()
+            raise
+        self.breaker.record_success()
+        text = "".join(parts)
+        if not text.strip():
+            raise LLMError("malformed", "empty completion")
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0) or self.count_tokens(request.messages)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0) or self.tokens.count(text)
+        yield LLMResult(text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, model=self.model,
+                        backend=self.name, latency_ms=(time.perf_counter() - started) * 1000.0,
+                        finish_reason=finish, ttft_ms=ttft)
+
+    def _negotiated(self, request: LLMRequest, stream: bool = False) -> Any:
+        """One call (with retries); while the JSON mode is unsettled, a rejection of the
+        response format moves on to the next mode instead of failing the request."""
+        while True:
+            mode = self._modes[0]
+            try:
+                # copy(): a Retrying instance keeps per-call state; one per call is thread-safe.
+                kwargs = self._request_kwargs(request, mode)
+                if stream:
+                    kwargs["stream"] = True
+                completion = self._retrying.copy()(self._create, kwargs)
+            except LLMError as exc:
+                if (request.json_schema is not None and not self._mode_settled and len(self._modes) > 1
+                        and exc.status_code in (400, 404, 422, 500, 501)):
+                    log.warning("endpoint rejected response format, trying the next",
+                                extra={"json_mode": mode, "status": exc.status_code})
+                    with self._mode_lock:
+                        if self._modes and self._modes[0] == mode and len(self._modes) > 1:
+                            self._modes.pop(0)
+                    continue
+                raise
+            if request.json_schema is not None:
+                self._mode_settled = True
+            return completion
+
+    def _request_kwargs(self, request: LLMRequest, mode: JsonMode | None = None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
@@ -118,9 +223,13 @@ class OpenAIBackend:
         }
         if request.seed is not None:
             kwargs["seed"] = request.seed
-        if request.json_schema is not None and self.json_mode == "json_object":
+        mode = mode or self._modes[0]
+        if request.json_schema is not None and mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
-        elif request.json_schema is not None and self.json_mode == "json_schema":
+        elif request.json_schema is not None and mode == "json_object_schema":
+            # llama.cpp's extension: the schema becomes a grammar, so the reply cannot copy it.
+            kwargs["response_format"] = {"type": "json_object", "schema": grammar_schema(request.json_schema)}
+        elif request.json_schema is not None and mode == "json_schema":
             name = _SCHEMA_NAME.sub("_", str(request.json_schema.get("title") or "response"))[:64]
             kwargs["response_format"] = {
                 "type": "json_schema",
@@ -143,6 +252,20 @@ class OpenAIBackend:
         return self._backoff(state)
 
 
+# Bounds that llama.cpp unrolls into one grammar rule per repetition: maxLength 1500 made a
+# grammar the server could not parse, and it crashed. The reply is validated against the
+# full schema afterwards, so the grammar needs only the shape.
+_UNROLLED_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems", "minimum", "maximum", "pattern", "format"})
+
+
+def grammar_schema(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: grammar_schema(v) for k, v in schema.items() if k not in _UNROLLED_BOUNDS}
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
 def _content(completion: Any, *, want_json: bool) -> str:
     """The assistant text, or LLMError('malformed') when there is nothing usable."""
     if not isinstance(completion, ChatCompletion):
@@ -154,16 +277,9 @@ def _content(completion: Any, *, want_json: bool) -> str:
         raise LLMError("malformed", "empty completion" if choices else "no choices")
     if not want_json:
         return content
-    text = content.strip()
-    fenced = _FENCE.match(text)  # tolerate ```json fences from servers without JSON mode
-    if fenced:
-        text = fenced.group(1)
-    try:
-        json.loads(text)
-    except ValueError as exc:
-        finish = getattr(choices[0], "finish_reason", None)
-        raise LLMError("malformed", f"invalid JSON (finish_reason={finish}): {exc}") from exc
-    return text
+    # The JSON is read (tolerantly) by the caller: a reply with fences, prose around it or
+    # cut at max_tokens may still hold the answer.
+    return content
 
 
 def _to_llm_error(exc: openai.OpenAIError) -> LLMError:
@@ -181,6 +297,8 @@ def _to_llm_error(exc: openai.OpenAIError) -> LLMError:
             kind = "auth"
         elif status >= 500:
             kind = "server_error"
+        elif _CONTEXT_EXCEEDED.search(str(exc)):
+            kind = "context"  # the prompt plus max_tokens is larger than the model's window
         else:
             kind = "bad_request"
         return LLMError(kind, str(exc), retry_after=retry_after, status_code=status)

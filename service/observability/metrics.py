@@ -7,6 +7,8 @@ and actions, fallbacks and their reasons, tokens and cost.
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.15, 0.3, 0.6, 1.2, 2.5, 5, 10, 30)
@@ -42,7 +44,7 @@ class Metrics:
         self.guard_outcomes.labels(env.task, env.guard.verdict, ",".join(env.guard.actions) or "none").inc()
         if env.backend.fallback:
             reason = env.backend.fallback_reason or "unknown"
-            self.fallbacks.labels(env.task, reason.split(":")[0]).inc()
+            self.fallbacks.labels(env.task, fallback_kind(reason)).inc()
             if reason.startswith("llm error: "):
                 self.llm_errors.labels(reason.removeprefix("llm error: ")).inc()
         self.tokens.labels(env.task, "prompt").inc(env.usage.prompt_tokens)
@@ -52,3 +54,15 @@ class Metrics:
     def observe_breaker(self, llm) -> None:
         state = getattr(getattr(llm, "breaker", None), "state", None)
         self.breaker.set(BREAKER_STATES.get(state, -1))
+
+
+_KIND = re.compile(r"^(llm error|invalid llm output): ([A-Za-z_ ]+?)\s*(?:[:(]|$)")
+
+
+def fallback_kind(reason: str) -> str:
+    """A bounded label for a fallback reason: "invalid llm output: schema", "llm error: timeout",
+    "output failed the guards" (the free text after it would make a label per request)."""
+    match = _KIND.match(reason)
+    if match:
+        return f"{match.group(1)}: {match.group(2)}"
+    return reason.split(":")[0].split(" (")[0]

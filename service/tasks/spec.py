@@ -30,6 +30,8 @@ class Step(BaseModel):
     gate: bool = False  # insufficient evidence here means "no evidence, no answer"
     require_in_stock: bool = False  # a fetched product sold out in every size means no answer
     min_evidence: float | None = None
+    # Labelled lines the prompt shows of each passage (e.g. [가격, 시즌, 재고]); default: all of it.
+    prompt_lines: list[str] | None = None
 
 
 class GuardPolicy(BaseModel):

@@ -2,7 +2,12 @@
 
 Real HTTP on 127.0.0.1 (OS-assigned port) so the real ``openai`` client, its
 httpx transport, timeouts and connection errors are all exercised. Serves
-/v1/chat/completions (non-streaming), /v1/models, /v1/files and /v1/batches.
+/v1/chat/completions (also streaming, as server-sent events without usage, like
+llama.cpp), /v1/models, /v1/files and /v1/batches.
+
+``like_llama_cpp()`` imitates what llama-cpp-python's server was measured to do
+(STACK_NOTES): HTTP 500 for ``json_schema``, ``json_object`` with an optional
+``schema``, ``/extras/tokenize/count``, 400 when prompt + max_tokens exceed n_ctx.
 
 Scripting: every chat completion (over HTTP, or one line of a batch) takes the
 next queued item from ``script(...)``, or ``default`` when the queue is empty.
@@ -32,7 +37,7 @@ from typing import Any, Union
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 Content = Union[str, dict, list, None, Callable[[dict], Union[str, dict, list, None]]]
 
@@ -97,6 +102,14 @@ def truncated_json(obj: Any) -> Reply:
 def estimate_tokens(text: str) -> int:
     # Words for spaced text, chars/4 for unspaced (Korean, JSON): plausible, not exact.
     return max(len(text.split()), math.ceil(len(text) / 4)) if text else 0
+
+
+def like_llama_cpp(**options: Any) -> "FakeOpenAI":
+    """A fake that answers like llama-cpp-python's server 0.3.x with n_ctx 4096."""
+    options.setdefault("formats", frozenset({"json_object", "json_object_schema"}))
+    options.setdefault("tokenizer", True)
+    options.setdefault("context_tokens", 4096)
+    return FakeOpenAI(**options)
 
 
 def _text(content: Any) -> str:
@@ -167,11 +180,17 @@ class FakeOpenAI:
         *,
         model: str = "fake-model",
         batch_polls_to_complete: int = 2,
+        formats: frozenset[str] | None = None,
+        tokenizer: bool = False,
+        context_tokens: int | None = None,
     ) -> None:
         """batch_polls_to_complete: retrieves until a batch completes (2: validating ->
         in_progress -> completed; 1: validating -> completed; 0: completed at create)."""
         self.model = model
         self.batch_polls_to_complete = batch_polls_to_complete
+        self.formats = formats  # accepted response_format types; None: all
+        self.tokenizer = tokenizer
+        self.context_tokens = context_tokens
         self._default: ScriptItem = default
         self._queue: deque[ScriptItem] = deque()
         self._lock = threading.Lock()
@@ -349,15 +368,25 @@ class FakeOpenAI:
                 return JSONResponse(_error("body is not JSON", 400), status_code=400)
             with self._lock:
                 self.requests.append(body)
-            if body.get("stream"):
-                return JSONResponse(_error("the fake does not stream", 400), status_code=400)
+            refused = self._refusal(body)
+            if refused is not None:
+                return refused
             behaviour = self._next(body)
+            if body.get("stream") and isinstance(behaviour, Reply):
+                return StreamingResponse(self._stream(body, behaviour), media_type="text/event-stream")
             if behaviour.latency_s > 0:
                 await asyncio.sleep(behaviour.latency_s)  # cancellable, so stop() stays quick
             status, payload, headers = self._respond(body, behaviour)
             if isinstance(payload, str):
                 return Response(payload, status_code=status, headers=headers)
             return JSONResponse(payload, status_code=status, headers=headers)
+
+        @app.post("/extras/tokenize/count")
+        async def tokenize_count(request: Request) -> Response:
+            if not self.tokenizer:
+                return JSONResponse({"detail": "Not Found"}, status_code=404)
+            body = await request.json()
+            return JSONResponse({"count": estimate_tokens(str(body.get("input", "")))})
 
         @app.post("/v1/files")
         async def upload(request: Request) -> Response:
@@ -437,6 +466,41 @@ class FakeOpenAI:
             return JSONResponse(batch.public())
 
         return app
+
+    def _refusal(self, body: dict) -> Response | None:
+        fmt = body.get("response_format") or {}
+        kind = fmt.get("type")
+        if kind == "json_object" and "schema" in fmt:
+            kind = "json_object_schema"
+        if kind and kind != "text" and self.formats is not None and kind not in self.formats:
+            return JSONResponse(_error(f"Input should be 'text' or 'json_object', got {fmt.get('type')!r}", 500),
+                                status_code=500)
+        if self.context_tokens is not None:
+            prompt = "\n".join(_text(m.get("content")) for m in body.get("messages", []) if isinstance(m, dict))
+            needed = estimate_tokens(prompt) + int(body.get("max_tokens") or 0)
+            if needed > self.context_tokens:
+                return JSONResponse(_error(f"Requested tokens ({needed}) exceed context window of "
+                                           f"{self.context_tokens}", 400), status_code=400)
+        return None
+
+    async def _stream(self, body: dict, behaviour: Reply):
+        """Server-sent chunks of a few characters each, then [DONE]; no usage (llama.cpp sends none)."""
+        content = behaviour.content(body) if callable(behaviour.content) else behaviour.content
+        text = _text(content)
+        base = {"id": self._new_id("chatcmpl"), "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": body.get("model") or self.model}
+        pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
+        delay = behaviour.latency_s / max(1, len(pieces))
+        first = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+        yield f"data: {json.dumps(first, ensure_ascii=False)}\n\n"
+        for piece in pieces:
+            if delay:
+                await asyncio.sleep(delay)
+            chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+        last = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": behaviour.finish_reason}]}
+        yield f"data: {json.dumps(last, ensure_ascii=False)}\n\n"
+        yield "data: [DONE]\n\n"
 
     async def _asgi(self, scope: dict, receive: Callable, send: Callable) -> None:
         """The app as served: records every request and ends cancelled ones quietly."""

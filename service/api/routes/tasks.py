@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
 
 from service.api.auth import require
 
 from service.envelope import Envelope
+from service.streaming import GuardedStream, sse
 from service.tasks.inputs import CsAnswerInput, StylingInput, SummaryInput
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
@@ -41,10 +43,23 @@ def create_styling(body: StylingInput, request: Request) -> Envelope:
     return _run(request, "styling", body)
 
 
-@router.post("/answers", response_model=Envelope, responses=ERRORS, dependencies=CS)
-def create_answer(body: CsAnswerInput, request: Request) -> Envelope:
+STREAM_RESPONSE = {200: {"description": "With `stream=true`: server-sent events `sentence` {index, text} (each "
+                               "released only after it passed the guards), `withheld` {index, checks}, then `done` "
+                               "with the envelope, or `error`.",
+                          "content": {"text/event-stream": {}}}}
+
+
+@router.post("/answers", response_model=Envelope, responses={**ERRORS, **STREAM_RESPONSE}, dependencies=CS)
+def create_answer(body: CsAnswerInput, request: Request,
+                  stream: bool = Query(False, description="Stream guarded sentences as server-sent events.")):
     """A CS answer draft for an agent, or a handoff when the evidence does not cover it."""
-    return _run(request, "cs_answer", body)
+    if not stream:
+        return _run(request, "cs_answer", body)
+    guarded = GuardedStream(request.app.state.container.pipeline, "cs_answer", body.model_dump(),
+                            request_id=request.state.request_id)
+    guarded.prepare()  # 4xx errors (unknown product, invalid input) before the first byte
+    return StreamingResponse(sse(guarded), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.get("/products/{product_id}/summary", response_model=Envelope, responses=ERRORS, dependencies=CONTENT)
