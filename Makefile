@@ -5,6 +5,7 @@
 #   make llm        a real local model: llama.cpp's server in .llm-venv (compiles once, 6-17 min)
 #                   and the weights in var/models (about 1.1 GB; LLM_MODEL=qwen2.5-0.5b for the small one)
 #   make serve-llm  the model server on 127.0.0.1:8090, then the API on 127.0.0.1:8000 using it
+#                   (LLM_PORT=... PORT=... for other ports)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -14,6 +15,8 @@ STAMP  := $(VENV)/.installed
 LLM_VENV  := .llm-venv
 LLM_STAMP := $(LLM_VENV)/.installed
 LLM_MODEL ?= qwen2.5-1.5b
+LLM_PORT  ?= 8090
+PORT      ?= 8000
 
 .PHONY: install system-deps index serve test bench clean llm serve-llm
 
@@ -58,7 +61,7 @@ llm: install $(LLM_STAMP)
 	$(BIN)/commerce-guard llm fetch-model --model $(LLM_MODEL)
 
 serve-llm: index llm
-	$(BIN)/commerce-guard llm serve --model $(LLM_MODEL)
+	$(BIN)/commerce-guard llm serve --model $(LLM_MODEL) --llm-port $(LLM_PORT) --port $(PORT)
 
 bench: install index
 	$(BIN)/python bench/retrieval.py

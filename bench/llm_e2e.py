@@ -153,13 +153,33 @@ def summarize(ev: dict) -> str:
     return "\n".join(out)
 
 
+def write_llm_baseline(ev: dict) -> Path:
+    """The real model's scores as the `eval --backend llm` baseline (merged: a bench run covers
+    the first cases of each task)."""
+    from types import SimpleNamespace
+
+    from service.evals import gate as G
+    from service.evals.dataset import EVALS_DIR
+
+    path = EVALS_DIR / "baselines" / "llm.json"
+    per_task = {t: {"prompt_version": d["prompt_version"], "cases": d["cases"],
+                    "criteria": [SimpleNamespace(id=c["id"]) for c in d["criteria"]]} for t, d in ev["tasks"].items()}
+    G.write_baseline(path, G.baseline_payload("llm", ev["backend"], per_task, old=G.load_baseline(path), partial=True))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-task", type=int, default=10)
     parser.add_argument("--stream", type=int, default=5)
     parser.add_argument("--tasks", default="cs_answer,summary,styling")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--update-baseline", action="store_true", help="Write the scores to evals/baselines/llm.json.")
+    parser.add_argument("--baseline-from", type=Path, help="Only write the baseline from an earlier run's report.json.")
     args = parser.parse_args()
+    if args.baseline_from:
+        print(f"baseline written: {write_llm_baseline(json.loads(args.baseline_from.read_text(encoding='utf-8')))}")
+        return
     args.tasks = args.tasks.split(",")
     ev = run(args)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -172,6 +192,8 @@ def main() -> None:
     (out_dir / "stream.json").write_text(json.dumps(ev.get("stream"), ensure_ascii=False, indent=1), encoding="utf-8")
     print(text)
     print(f"\nreport: {paths['html']}; raw model replies: {paths.get('raw')}")
+    if args.update_baseline:
+        print(f"baseline written: {write_llm_baseline(ev)}")
 
 
 if __name__ == "__main__":

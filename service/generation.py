@@ -13,6 +13,7 @@ from service.envelope import BackendInfo, Usage
 from service.evidence import EvidenceSet
 from service.llm import offline
 from service.llm.base import LLMBackend, LLMError, LLMRequest, LLMResult
+from service.llm.id_names import ids_from_names
 from service.llm.json_reply import UnreadableReply, drop_cut_items, read_json_reply
 from service.prompting.evidence_view import prompt_items
 from service.prompting.fit import ContextOverflow, FittedPrompt, budget_for, fit_prompt
@@ -115,7 +116,8 @@ class Generator:
                            "finish_reason": result.finish_reason, "latency_ms": round(result.latency_ms, 1),
                            "usage": usage.model_dump(), "json_mode": getattr(self.llm, "active_json_mode", None)})
         try:
-            parsed = parse_output(result.text, prompt.schema)
+            parsed = parse_output(result.text, prompt.schema,
+                                  prepare=lambda value: ids_from_names(value, spec.id_fields, evidence.hits))
         except InvalidOutput as exc:
             cut = " (cut at max_tokens)" if result.finish_reason == "length" else ""
             fallback = self.compose(spec, inputs, evidence, reason=f"invalid llm output: {exc}{cut}")
@@ -136,14 +138,16 @@ class Generator:
         return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000 * discount, 8)
 
 
-def parse_output(text: str, schema: dict) -> ParsedOutput:
-    """The reply read tolerantly (fences, prose around, a copied schema, a cut at max_tokens)
-    and then held to the schema strictly."""
+def parse_output(text: str, schema: dict, prepare: Callable[[dict[str, Any]], list[str]] | None = None) -> ParsedOutput:
+    """The reply read tolerantly (fences, prose around, a copied schema, a cut at max_tokens,
+    ``prepare``: e.g. ids written as names) and then held to the schema strictly."""
     try:
         reading = read_json_reply(text)
     except UnreadableReply as exc:
         raise InvalidOutput(f"not JSON ({exc})") from None
     output, repairs = reading.value, reading.repairs
+    if prepare is not None:
+        repairs += prepare(output)
     validator = Draft202012Validator(schema)
     errors = list(validator.iter_errors(output))
     if errors and "truncated" in repairs and drop_cut_items(output, [list(e.absolute_path) for e in errors]):

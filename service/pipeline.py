@@ -259,6 +259,12 @@ class Pipeline:
             fallback = self.generator.compose(spec, inputs, evidence, reason=why)
             fallback.usage = generation.usage
             check = self.guards.check_output(spec, fallback.output, evidence)
+            if not check.passed and check.fixed is not None:  # the composer's output fixed, as offline
+                fixed = self.guards.check_output(spec, check.fixed, evidence)
+                if fixed.passed:
+                    report.actions.append("fix")
+                    trail.add("fix", check.checks)
+                    fallback.output, check = check.fixed, fixed
             missing = _missing(spec, prompt, evidence, fallback.output) if check.passed else []
             if check.passed and not missing:
                 report.verdict, report.output = "fallback", check.checks
@@ -266,8 +272,10 @@ class Pipeline:
             trail.add("handoff", _no_prose(check, missing).checks)
         report.verdict, report.output = "blocked", failed.checks
         output = offline.refusal(spec.name, spec.data, why)
-        generation.backend.fallback = True
-        generation.backend.fallback_reason = why
+        # The reply is the task's vetted handoff template, whoever wrote the refused output.
+        generation.backend = BackendInfo(name="handoff", model="template", fallback=True, fallback_reason=why,
+                                         reply_repairs=generation.backend.reply_repairs,
+                                         evidence_left_out=generation.backend.evidence_left_out)
         return generation, output, why
 
     # --- envelope ------------------------------------------------------------------

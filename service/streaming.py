@@ -60,6 +60,7 @@ class GuardedStream:
         self.request_id = request_id
         self.prepared: Envelope | Prepared | None = None
         self.started = time.perf_counter()
+        self.shown = 0  # sentence and withheld events so far: indices never repeat
 
     def prepare(self) -> None:
         self.prepared = self.pipeline.prepare(self.task, self.raw_inputs, request_id=self.request_id)
@@ -118,7 +119,8 @@ class GuardedStream:
         yield from self._conclude_stream(p, released, trail, result, text, fitted.left_out, handoff=handoff)
 
     def _release(self, p: Prepared, sentence: str, released: _Released, trail: Trail) -> Iterator[Event]:
-        index = len(released.sentences) + released.withheld
+        index = self.shown
+        self.shown += 1
         with p.timer("guard"):
             candidate = {p.spec.text_fields[0]: sentence}
             check = self.pipeline.guards.check_output(p.spec, candidate, p.evidence)
@@ -145,8 +147,8 @@ class GuardedStream:
                          left_out: list[str], *, handoff: bool = False, error: str | None = None) -> Iterator[Event]:
         generator = self.pipeline.generator
         if handoff or not released.sentences:
-            why = "model handed off" if handoff else "no sentence passed the guards"
-            yield from self._fallback(p, why, result, handoff=handoff)
+            why = "model handed off" if handoff else "output failed the guards: no sentence passed"
+            yield from self._fallback(p, why, result, handoff=handoff, trail=trail)
             return
         output = self._final_output(p, released, text)
         with p.timer("guard"):
@@ -176,7 +178,8 @@ class GuardedStream:
         return {**defaults, **{k: v for k, v in parsed.items() if k != field_name},
                 field_name: " ".join(released.sentences)}
 
-    def _fallback(self, p: Prepared, why: str, result: LLMResult | None, *, handoff: bool = False) -> Iterator[Event]:
+    def _fallback(self, p: Prepared, why: str, result: LLMResult | None, *, handoff: bool = False,
+                  trail: Trail | None = None) -> Iterator[Event]:
         """The offline composer (or, for a handoff, the vetted reply), guarded like any output,
         then released sentence by sentence."""
         generator = self.pipeline.generator
@@ -188,10 +191,16 @@ class GuardedStream:
                 generation = generator.compose(p.spec, p.inputs, p.evidence, reason=why)
         if result is not None:
             generation.usage = generator.usage_of(result)
-        trail = Trail()
+        trail = trail or Trail()
+        refused = why.startswith("output failed the guards")
+        if refused:
+            p.report.actions.append("refrain")  # as without streaming: the model's output was refrained
+            trail.add("refrain", [])
         with p.timer("guard"):
             generation, output, refrained = self.pipeline._guarded(p.spec, p.prompt, p.inputs, p.evidence, generation,
                                                                    p.report, p.timer, trail)
+        if refused and p.report.verdict in ("pass", "fixed"):
+            p.report.verdict = "fallback"
         self._timings(p, _Released(first_at=time.perf_counter()), result)
         yield from self._replay(self.pipeline.conclude(p, generation, output, refrained, trail))
 
@@ -199,8 +208,9 @@ class GuardedStream:
         """A finished envelope's answer, sentence by sentence, then the envelope."""
         field_name = self.pipeline.spec(envelope.task).text_fields[0]
         answer = str(envelope.output.get(field_name) or "")
-        for index, (sentence, _) in enumerate(complete_sentences(answer, 0, True)):
-            yield Event("sentence", {"index": index, "text": sentence})
+        for sentence, _ in complete_sentences(answer, 0, True):
+            yield Event("sentence", {"index": self.shown, "text": sentence})
+            self.shown += 1
         envelope.timings_ms.setdefault("first_sentence", envelope.timings_ms.get("total", 0.0))
         yield Event("done", envelope.model_dump(mode="json"))
 

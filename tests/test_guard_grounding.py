@@ -211,6 +211,7 @@ def test_citation_not_in_evidence(checker):
     assert report.verdict == "unsupported"
     assert report.claims[0].reason.startswith("citation not in evidence")
     assert report.claims[0].cited_ids == ["POL-RETURN-STANDARD"]
+    assert report.claims[0].supported_by == "FAQ-RET-001"  # the fix re-cites it
 
 
 def test_valid_citation_still_needs_support(checker):

@@ -82,3 +82,21 @@ def test_supported_sentences_without_markers_get_their_source_cited(llama_contai
     assert not env.backend.fallback
     assert env.output["answer"] == "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [FAQ-T-001]"
     assert [c.id for c in env.citations] == ["FAQ-T-001"]
+
+
+def test_outfit_items_written_as_names_are_mapped_to_their_ids(llama_container, llama):
+    # A real model wrote "Oxford Button-down Shirt" where the schema wants "P019".
+    llama.set_default(Reply({"outfits": [{"title": "데일리", "items": ["P901", "Cashmere Crew Knit"],
+                                          "reason": "베이지와 아이보리, 차콜은 서로 잘 어울리는 뉴트럴 컬러입니다. [SG-901]"}]}))
+    env = llama_container.pipeline.run("styling", {"product_id": "P901"})
+    assert "ids_from_names" in env.backend.reply_repairs, env.backend
+    assert env.output["outfits"][0]["items"] == ["P901", "P904"]
+
+
+def test_a_citation_of_an_id_never_retrieved_is_corrected_not_dropped(llama_container, llama):
+    # The model wrote a right fact with a made-up source; the passage that states it is cited instead.
+    llama.set_default(Reply({"handoff": False, "answer": "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [P001]",
+                             "confidence": 0.9}))
+    env = llama_container.pipeline.run("cs_answer", {"question": "교환 배송비 얼마예요?"})
+    assert env.output["answer"] == "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [FAQ-T-001]", env.backend
+    assert env.guard.verdict == "fixed" and not env.backend.fallback

@@ -92,3 +92,14 @@ def test_incremental_json_reading():
     assert partial_string(text, "answer") == ('첫 문장입니다. [A-1] 둘째 "문장"', False)
     assert list(complete_sentences('첫 문장입니다. [A-1] 둘째 "문장"', 0, False)) == [("첫 문장입니다. [A-1]", 14)]
     assert partial_string('{"answer": "끝\\u', "answer") == ("끝", False)  # a cut escape waits
+
+
+def test_when_no_model_sentence_passes_the_offline_answer_follows_with_new_indices(stream_client, llama):
+    llama.set_default(Reply({"handoff": False, "answer": "교환 배송비는 전액 무료입니다. [FAQ-T-001]", "confidence": 0.9}))
+    events = events_of(stream_client)
+    shown = [(n, d["index"]) for n, d in events if n in ("sentence", "withheld")]
+    assert shown[0] == ("withheld", 0) and [i for _, i in shown] == list(range(len(shown)))
+    envelope = events[-1][1]
+    assert envelope["guard"]["verdict"] == "fallback" and "refrain" in envelope["guard"]["actions"]
+    assert envelope["backend"]["fallback_reason"].startswith("output failed the guards")
+    assert envelope["guard"]["repairs"]  # the withheld sentence's failed check is on record

@@ -17,7 +17,7 @@ from service.grounding.checker import ClaimVerdict, Evidence, GroundingChecker, 
 from service.grounding.entailment import WEIGHTS
 
 # Bump when the checker's verdicts change for a reason the thresholds and weights do not show.
-CHECKER_VERSION = "3"
+CHECKER_VERSION = "4"
 
 
 def fingerprint() -> str:

@@ -211,7 +211,9 @@ class GroundingChecker:
             for i, result in zip(idx, judged):
                 out[i] = result
         for i, (verdict, rows) in enumerate(out):
-            if verdict.verdict != "supported" and claims[i].cited_ids and len(evidence) > 1 and set(claims[i].cited_ids) <= ev_ids:
+            # Also a citation of an id that was never retrieved (a model wrote [P001] on a shipping
+            # fact): if a retrieved passage states it, the fix re-cites instead of dropping it.
+            if verdict.verdict != "supported" and claims[i].cited_ids and evidence:
                 one = vecs[i:i + 1] if vecs is not None else None
                 out[i] = (self._misattributed(claims[i], facts[i], one, evidence, ev_ids, verdict), rows)
         return out
@@ -237,9 +239,11 @@ class GroundingChecker:
         (other, _), = self._judge_group([free], [facts], vec, evidence, ev_ids)
         if other.verdict == "supported" and other.evidence_id not in claim.cited_ids:
             cited = ", ".join(claim.cited_ids)
+            unknown = [x for x in claim.cited_ids if x not in ev_ids]
+            why = (f"citation not in evidence ({', '.join(unknown)}); {other.evidence_id} states it" if unknown
+                   else f"cited {cited} does not state it; {other.evidence_id} does")
             return ClaimVerdict(claim.text, claim.start, claim.end, "unsupported", min(verdict.score, 0.2),
-                                other.evidence_id, other.evidence_span,
-                                f"cited {cited} does not state it; {other.evidence_id} does", list(claim.cited_ids),
+                                other.evidence_id, other.evidence_span, why, list(claim.cited_ids),
                                 supported_by=other.evidence_id)
         return verdict
 

@@ -130,4 +130,5 @@ def _judge(report: Report) -> None:
     if report.reachable and not any(m.accepted for m in report.modes):
         report.problems.append("no request was answered: check the model name, the key and the server's log")
     if report.context_tokens is None and report.reachable:
-        report.problems.append("context window unknown: set CG_LLM_CONTEXT_TOKENS (8192 is assumed)")
+        report.problems.append("the server does not report its context window: set CG_LLM_CONTEXT_TOKENS to its "
+                               "n_ctx (`llm serve` / make serve-llm start it with 4096 and set it); else 8192 is assumed")
