@@ -13,7 +13,7 @@
   (verdict not supported) per kind, and share of the correct sentences flagged.
 - heldout: bench/data/grounding_claims_heldout.jsonl (written after the rules and the
   scorer's choices; no choice looked at it): balanced accuracy supported vs not.
-- real: bench/data/real_model_claims.jsonl (a real local model's output, labelled claim by
+- real: bench/data/real_model_claims.jsonl and real_model_claims_2.jsonl (a real local model's output, labelled claim by
   claim): recall of hallucinated claims and share of correct claims removed.
 
 The labels are the sets' own; the score here is computed from the checker's verdicts only.
@@ -157,7 +157,9 @@ def main() -> None:
     elif args.set == "heldout":
         run_labelled(check, ROOT / "bench" / "data" / "grounding_claims_heldout.jsonl", args.errors, inline=False)
     else:
-        run_labelled(check, ROOT / "bench" / "data" / "real_model_claims.jsonl", args.errors, inline=True)
+        for name in ("real_model_claims.jsonl", "real_model_claims_2.jsonl"):  # two recordings, two labellers
+            if (ROOT / "bench" / "data" / name).exists():
+                run_labelled(check, ROOT / "bench" / "data" / name, args.errors, inline=True)
 
 
 if __name__ == "__main__":

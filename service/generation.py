@@ -84,15 +84,23 @@ class Generator:
 
     def reask(self, spec: TaskSpec, prompt: PromptTemplate, previous: Generation, feedback: str,
               inputs: dict[str, Any], evidence: EvidenceSet) -> Generation:
-        messages = list(previous.messages or []) + [
+        messages = self._reask_messages(previous, feedback)
+        return self._call(spec, prompt, messages, inputs, evidence, left_out=previous.backend.evidence_left_out)
+
+    def reask_fits(self, prompt: PromptTemplate, previous: Generation, feedback: str) -> bool:
+        """Whether the conversation with the feedback still fits the model's context window."""
+        count = getattr(self.llm, "count_tokens", None)
+        context = getattr(self.llm, "context_tokens", None)
+        if not (count and context):
+            return True
+        return count(self._reask_messages(previous, feedback)) <= budget_for(context, self._max_tokens(prompt))
+
+    @staticmethod
+    def _reask_messages(previous: Generation, feedback: str) -> list[dict]:
+        return list(previous.messages or []) + [
             {"role": "assistant", "content": previous.raw_text or json.dumps(previous.output, ensure_ascii=False)},
             {"role": "user", "content": "검증에서 다음 문제가 발견되었습니다. 근거에 있는 내용만으로 다시 작성하세요.\n" + feedback},
         ]
-        count = getattr(self.llm, "count_tokens", None)
-        context = getattr(self.llm, "context_tokens", None)
-        if count and context and count(messages) > budget_for(context, self._max_tokens(prompt)):
-            return self.compose(spec, inputs, evidence, reason="llm error: context (reask does not fit)")
-        return self._call(spec, prompt, messages, inputs, evidence, left_out=previous.backend.evidence_left_out)
 
     def compose(self, spec: TaskSpec, inputs: dict[str, Any], evidence: EvidenceSet, reason: str | None) -> Generation:
         output = offline.compose(spec.name, inputs, evidence.steps, spec.data)

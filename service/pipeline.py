@@ -39,17 +39,26 @@ class UnknownTask(LookupError):
 
 
 class StageTimer:
+    """Milliseconds per stage. A stage timed inside another (a reask's generation inside the
+    guard stage) counts for itself only: the outer stage gets its own time."""
+
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
         self._start = time.perf_counter()
+        self._nested: list[float] = []  # per open stage: seconds spent in stages inside it
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
         t0 = time.perf_counter()
+        self._nested.append(0.0)
         try:
             yield
         finally:
-            self.ms[stage] = round(self.ms.get(stage, 0.0) + (time.perf_counter() - t0) * 1000, 3)
+            elapsed = time.perf_counter() - t0
+            inner = self._nested.pop()
+            if self._nested:
+                self._nested[-1] += elapsed
+            self.ms[stage] = round(self.ms.get(stage, 0.0) + (elapsed - inner) * 1000, 3)
 
     def total(self) -> dict[str, float]:
         return {**self.ms, "total": round((time.perf_counter() - self._start) * 1000, 3)}
@@ -217,7 +226,8 @@ class Pipeline:
         check = self.guards.check_output(spec, generation.output, evidence)
         reasks, fix_tried = 0, False
         while not check.passed:
-            can_reask = generation.from_llm and reasks < spec.guard.max_reasks
+            can_reask = (generation.from_llm and reasks < spec.guard.max_reasks
+                         and self.generator.reask_fits(prompt, generation, check.feedback))
             wants_fix = check.action == "fix" or (check.action == "reask" and not can_reask)
             if wants_fix and check.fixed is not None and not fix_tried:
                 fix_tried = True

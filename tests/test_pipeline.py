@@ -179,3 +179,16 @@ def test_llm_citing_unretrieved_evidence_never_reaches_the_client(llm_container,
 def test_handoff_cues_must_start_a_word(small_container):
     env = small_container.pipeline.run("cs_answer", {"question": "국내 주문 교환 배송비는 얼마인가요?"})
     assert env.output["handoff"] is False  # "내 주문" inside "국내 주문" is not a personal-order cue
+
+
+def test_a_stage_inside_another_counts_for_itself_only(monkeypatch):
+    # A reask's generation runs inside the guard stage; guard/generation ratios need them apart.
+    from service import pipeline as P
+
+    clock = iter([0.0, 1.0, 1.5, 4.5, 5.0])  # start, guard in, generate in, generate out, guard out
+    monkeypatch.setattr(P.time, "perf_counter", lambda: next(clock))
+    timer = P.StageTimer()
+    with timer("guard"):
+        with timer("generate"):
+            pass
+    assert timer.ms == {"guard": 1000.0, "generate": 3000.0}

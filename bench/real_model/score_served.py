@@ -26,7 +26,7 @@ MARK = re.compile(r"\s*\[[A-Za-z0-9][A-Za-z0-9_,\s-]*\]")
 
 
 def norm(text: str) -> str:
-    return re.sub(r"\s+", "", MARK.sub("", text or ""))
+    return re.sub(r"[\s:]+", "", MARK.sub("", text or ""))
 
 
 def served_text(envelope: dict) -> str:

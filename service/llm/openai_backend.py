@@ -255,15 +255,21 @@ class OpenAIBackend:
 # Bounds that llama.cpp unrolls into one grammar rule per repetition: maxLength 1500 made a
 # grammar the server could not parse, and it crashed. The reply is validated against the
 # full schema afterwards, so the grammar needs only the shape.
-_UNROLLED_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems", "minimum", "maximum", "pattern", "format"})
+_UNROLLED_BOUNDS = frozenset({"maxLength", "minLength", "minimum", "maximum", "pattern", "format"})
+_SMALL_BOUND = 10  # item counts up to this are cheap rules, and keep e.g. "an outfit has 2-5 items"
 
 
 def grammar_schema(schema: Any) -> Any:
     if isinstance(schema, dict):
-        return {k: grammar_schema(v) for k, v in schema.items() if k not in _UNROLLED_BOUNDS}
+        return {k: grammar_schema(v) for k, v in schema.items()
+                if k not in _UNROLLED_BOUNDS and not (k in ("minItems", "maxItems") and not _small(v))}
     if isinstance(schema, list):
         return [grammar_schema(v) for v in schema]
     return schema
+
+
+def _small(bound: Any) -> bool:
+    return isinstance(bound, int) and 0 <= bound <= _SMALL_BOUND
 
 
 def _content(completion: Any, *, want_json: bool) -> str:
