@@ -63,10 +63,10 @@ class GuardedStream:
         self.shown = 0  # sentence and withheld events so far: indices never repeat
 
     def prepare(self) -> None:
-        self.prepared = self.pipeline.prepare(self.task, self.raw_inputs, request_id=self.request_id)
-        spec = self.pipeline.spec(self.task)
+        spec = self.pipeline.spec(self.task)  # checked first: nothing is retrieved or audited for a task that cannot stream
         if len(spec.text_fields) != 1 or "[" in spec.text_fields[0] or "." in spec.text_fields[0]:
             raise ValueError(f"task {self.task!r} cannot stream: it needs exactly one top-level text field")
+        self.prepared = self.pipeline.prepare(self.task, self.raw_inputs, request_id=self.request_id)
 
     def events(self) -> Iterator[Event]:
         if self.prepared is None:

@@ -71,6 +71,7 @@ class OpenAIBackend:
         self._mode_lock = threading.Lock()
         self._configured_context = context_tokens
         self._context: int | None = None
+        self._own_http = http_client is None  # closed with the backend only when made here
         self._http = http_client or httpx.Client(timeout=timeout_s)
         self._root = server_root(base_url)
         self.tokens = TokenCounter(self._root, self._http, model)
@@ -99,6 +100,8 @@ class OpenAIBackend:
 
     def close(self) -> None:
         self._client.close()
+        if self._own_http:
+            self._http.close()
 
     @property
     def active_json_mode(self) -> JsonMode:
@@ -122,7 +125,7 @@ class OpenAIBackend:
         started = time.perf_counter()
         try:
             completion = self._negotiated(request)
-            text = _content(completion, want_json=request.json_schema is not None)
+            text = _content(completion)
         except LLMError as exc:
             if exc.kind in ("bad_request", "context"):
                 # The endpoint answered; the request was at fault. Do not let bad prompts open the circuit.
@@ -272,7 +275,7 @@ def _small(bound: Any) -> bool:
     return isinstance(bound, int) and 0 <= bound <= _SMALL_BOUND
 
 
-def _content(completion: Any, *, want_json: bool) -> str:
+def _content(completion: Any) -> str:
     """The assistant text, or LLMError('malformed') when there is nothing usable."""
     if not isinstance(completion, ChatCompletion):
         raise LLMError("malformed", f"unexpected response type {type(completion).__name__}")
@@ -281,8 +284,6 @@ def _content(completion: Any, *, want_json: bool) -> str:
     content = getattr(message, "content", None)
     if not isinstance(content, str) or not content.strip():
         raise LLMError("malformed", "empty completion" if choices else "no choices")
-    if not want_json:
-        return content
     # The JSON is read (tolerantly) by the caller: a reply with fences, prose around it or
     # cut at max_tokens may still hold the answer.
     return content
