@@ -173,7 +173,7 @@ def _answers(client, batch, run_dir: Path, real) -> dict[str, LLMResult | tuple[
                 answers[asked[item["custom_id"]]] = (kind, str(item.get("error") or body)[:300])
                 continue
             try:
-                text = _content(ChatCompletion.model_validate(body), want_json=True)
+                text = _content(ChatCompletion.model_validate(body))
             except LLMError as exc:
                 answers[asked[item["custom_id"]]] = (exc.kind, str(exc))
                 continue
