@@ -8,6 +8,19 @@ is positive when it has at least one expected span (sentence level). False
 alarms: share of clean documents with any hit, on the hand-written clean copy
 and on the knowledge base (each product, FAQ entry and style-guide section is
 one document). Not a timed test: it prints figures.
+
+Evasion set (held out, reported on its own): bench/data/banned_words_evasion.jsonl,
+banned words disguised by spacing with a particle after the last letter, uneven
+splits, typed jamo, leetspeak, look-alike letters of other scripts and invisible
+characters, plus hard clean negatives (spaced emphasis, words that contain a banned
+term, Latin codes with digits, genuine Cyrillic/Greek, invisible characters in clean
+text). It was written before the matcher was changed for it; no choice was tuned
+on the clean sets above item by item. The "round2" section (source "round2", kinds
+r2_*) holds the classes a later red-team run found: words mixing Hangul and Latin,
+stray jamo, lengthened vowels, Latin terms one edit away, spaced Latin letters with a
+particle, "99.9 %", numbers such as 11위, and two-letter terms before a one-syllable
+particle (a known miss, see knowledge/banned_words/README.md); also written before
+the code changed, with the figures before and after in the README.
 """
 
 from __future__ import annotations
@@ -106,6 +119,49 @@ def false_alarms(m: BannedWordMatcher, name: str, docs: list[str]) -> None:
         print(f"    {f}")
 
 
+def evasion(m: BannedWordMatcher, rows: list[dict]) -> None:
+    """Per kind: disguised terms found (span overlaps, same category) and clean texts flagged."""
+    found, total, flagged, clean = Counter(), Counter(), Counter(), Counter()
+    by_source: dict[str, Counter] = {}
+    misses = []
+    for row in rows:
+        text, kind = row["text"], row["kind"]
+        hits = m.find(text)
+        src = by_source.setdefault(row.get("source", "own"), Counter())
+        if not row["expected"]:
+            clean[kind] += 1
+            src["clean"] += 1
+            if hits:
+                flagged[kind] += 1
+                src["flagged"] += 1
+                misses.append(("FP", row["id"], [(text[h.start:h.end], h.category) for h in hits], text))
+            continue
+        for e in row["expected"]:
+            total[kind] += 1
+            src["total"] += 1
+            spans = spans_of(text, e["span_text"])
+            if any(h.category == e["term_category"] and any(overlaps((h.start, h.end), s) for s in spans)
+                   for h in hits):
+                found[kind] += 1
+                src["found"] += 1
+            else:
+                misses.append(("FN", row["id"], e["span_text"], text))
+    n_pos, n_neg = sum(total.values()), sum(clean.values())
+    print(f"evasion set (held out): {n_pos} disguised terms, {n_neg} hard clean texts")
+    print(f"  disguised found {sum(found.values())}/{n_pos} = {ratio(sum(found.values()), n_pos):.3f};"
+          f" clean flagged {sum(flagged.values())}/{n_neg} = {ratio(sum(flagged.values()), n_neg):.3f}")
+    for name, c in sorted(by_source.items()):
+        print(f"  source {name:<7} disguised found {c['found']}/{c['total']}; clean flagged {c['flagged']}/{c['clean']}")
+    for kind in sorted(total):
+        print(f"    {kind:<16} found {found[kind]}/{total[kind]}")
+    for kind in sorted(clean):
+        print(f"    {kind:<16} flagged {flagged[kind]}/{clean[kind]}")
+    if misses:
+        print(f"  errors ({len(misses)}):")
+        for kind, rid, what, text in misses:
+            print(f"    {kind} {rid}: {what!r} in {text!r}")
+
+
 def latency(m: BannedWordMatcher, sentences: list[str], rounds: int = 2000) -> None:
     rng = random.Random(7)
     texts = [" ".join(rng.sample(sentences, 5)) for _ in range(200)]
@@ -143,6 +199,7 @@ def main() -> None:
     for missing in ("products.jsonl", "faq.jsonl", "style_guides.md"):
         if not (KNOWLEDGE / missing).exists():
             print(f"false alarms, {missing}: skipped (file missing)")
+    evasion(m, load_jsonl(DATA / "banned_words_evasion.jsonl"))
     latency(m, [r["text"] for r in rows] + clean)
 
 

@@ -246,10 +246,20 @@ def run_api(host: Optional[str] = None, port: Optional[int] = None, workers: int
         _fail(f"invalid task spec: {exc}")
     if workers > 1 and not settings.chroma_url:
         _fail("several workers need a Chroma server (set CG_CHROMA_URL); the embedded store is not multi-process safe")
+    if workers > 1:  # /metrics adds up every worker's samples (prometheus_client multiprocess mode)
+        from service.observability.metrics import use_multiprocess_dir
+
+        use_multiprocess_dir(settings.data_dir)
     uvicorn.run("service.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, log_level="info", access_log=False)  # our JSON access log replaces it
+                workers=workers, log_level="info", access_log=False,  # our JSON access log replaces it
+                # uvicorn would believe X-Forwarded-For from 127.0.0.1; the app applies CG_TRUSTED_PROXIES itself
+                proxy_headers=False,
+                # a worker's warm-up (Kiwi, the embedder, evidence analysis) can hold the GIL past uvicorn's
+                # 5 s health ping on a busy host, and the supervisor then kills and restarts it for ever
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
 
 
+WORKER_HEALTHCHECK_S = 120  # uvicorn's supervisor: seconds a worker may take to answer its ping
 INDEX_UNAVAILABLE = 5  # exit code: Chroma unreachable, or the embedded index open in another process
 BAD_OPTIONS = 2  # exit code: bad options, an invalid task spec among them
 

@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from service.datafiles import private_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CG_"
 
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
     candidates: int = Field(50, ge=1, le=1000, description="Hits taken from each retriever before fusion.")
     evidence_min_score: float = Field(
         0.35, ge=0, le=1, description="Below this evidence score the result is 'insufficient evidence'."
+    )
+    generation_grace_s: float = Field(
+        30.0, ge=0, description="With a Chroma server: how long a replaced index generation outlives a reindex "
+                                "for readers in other processes (each re-reads the registry every 2 s)."
     )
 
     # --- generation ------------------------------------------------------------
@@ -76,6 +82,10 @@ class Settings(BaseSettings):
     daily_budget_usd: dict[str, float] = Field(
         default_factory=dict, description='Per-task LLM spend per UTC day, e.g. {"cs_answer": 20}; over it: cache or offline.'
     )
+    budget_fail_closed: bool = Field(
+        True, description="A budget check that cannot read the ledger (store down) refuses the LLM: the offline "
+                          "composer answers, flagged 'budget unknown: ledger unavailable'. False: serve unmetered."
+    )
 
     grounding_judge: Literal["rules", "llm"] = Field(
         "rules", description="llm: an LLM labels each claim (needs llm_base_url); the rule checker is its fallback."
@@ -96,9 +106,36 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    work_pool_workers: int | None = Field(
+        None, ge=1, description="Guard checks and task requests that miss the cache run on at most this many threads "
+                                "(unset: the number of cores); cache hits and health checks never wait for them."
+    )
+    work_pool_queue: int = Field(16, ge=0, description="Expensive requests that may wait for a worker; past it 429.")
+    guard_max_text_chars: int = Field(
+        1500, ge=100, description="POST /v1/guard/check: longest `text` (characters); longer gets 413."
+    )
+    guard_max_sentence_chars: int = Field(
+        300, ge=50, description="POST /v1/guard/check: longest sentence or line of `text`; longer gets 413 "
+                                "(grounding cost grows with the square of a claim's length)."
+    )
+    guard_max_evidence_chars: int = Field(
+        4000, ge=100, description="POST /v1/guard/check: all `evidence` passages together (characters); more gets 413."
+    )
     auth_mode: Literal["auto", "keys", "off"] = Field(
         "auto", description="auto: loopback clients only until an API key exists, then keys; keys: always; "
                             "off: no checks (only behind a gateway that authenticates)."
+    )
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Requests with a missing or unknown key per client address and minute; "
+                              "past it every request from that address gets 429 (slows key guessing)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description='Peers whose X-Forwarded-For is believed, e.g. ["10.0.0.5", "10.1.0.0/16"]; '
+                                          "empty: the TCP peer is the client."
+    )
+    api_docs: Literal["key", "public", "off"] = Field(
+        "key", description="/docs, /redoc, /openapi.json: key = need a key like any route (open to loopback "
+                           "while no key exists), public = open, off = not served."
     )
 
     @property
@@ -132,5 +169,5 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # 0700: the data dir holds feedback, audit and caches
     return settings

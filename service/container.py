@@ -30,7 +30,9 @@ class Container:
     @cached_property
     def store(self) -> ChromaStore:
         s = self.settings
-        return ChromaStore(connect(persist_dir=str(s.chroma_dir), url=s.chroma_url))
+        # One process owns an embedded store, so its readers are all counted: no grace period needed.
+        return ChromaStore(connect(persist_dir=str(s.chroma_dir), url=s.chroma_url),
+                           grace_s=s.generation_grace_s if s.chroma_url else 0.0)
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -48,15 +50,25 @@ class Container:
         s = self.settings
         if not s.llm_base_url:
             return None
-        from service.llm.circuit_breaker import CircuitBreaker
+        from service.llm.circuit_breaker import make_breaker
+        from service.llm.metering import MeteredBackend
         from service.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(
+        backend = OpenAIBackend(
             base_url=s.llm_base_url, api_key=s.llm_api_key.get_secret_value(), model=s.llm_model,
             timeout_s=s.llm_timeout_s, max_retries=s.llm_max_retries, json_mode=s.llm_json_mode,
             context_tokens=s.llm_context_tokens,
-            breaker=CircuitBreaker(failure_threshold=s.breaker_failures, reset_timeout_s=s.breaker_cooldown_s),
+            # In Redis when configured: every worker and replica sees the endpoint open at once.
+            breaker=make_breaker(s.breaker_failures, s.breaker_cooldown_s, s.redis_url, f"{s.llm_base_url}|{s.llm_model}"),
         )
+        # Every call (generation, reask, stream, judges, batch) is metered here, once.
+        return MeteredBackend(backend, self.meter)
+
+    @cached_property
+    def meter(self):
+        from service.llm.metering import Meter
+
+        return Meter(self.ledger, self.metrics, self.settings.prices)
 
     @cached_property
     def generator(self):
@@ -95,7 +107,7 @@ class Container:
     def ledger(self):
         from service.cache.ledger import Ledger
 
-        return Ledger(self.cache.store, self.settings.daily_budget_usd)
+        return Ledger(self.cache.store, self.settings.daily_budget_usd, fail_closed=self.settings.budget_fail_closed)
 
     @cached_property
     def api_keys(self):

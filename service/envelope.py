@@ -33,7 +33,9 @@ class GuardReport(BaseModel):
 
 class CacheInfo(BaseModel):
     status: Literal["hit", "miss", "bypass", "semantic_hit"] = "bypass"
-    key: str | None = None
+    # The internal cache key stays in the process (batch report, tests) and never reaches a
+    # response: it is derived from the caller's inputs and would tell how entries are keyed.
+    key: str | None = Field(None, exclude=True)
 
 
 class Usage(BaseModel):

@@ -85,7 +85,8 @@ class Generator:
     def reask(self, spec: TaskSpec, prompt: PromptTemplate, previous: Generation, feedback: str,
               inputs: dict[str, Any], evidence: EvidenceSet) -> Generation:
         messages = self._reask_messages(previous, feedback)
-        return self._call(spec, prompt, messages, inputs, evidence, left_out=previous.backend.evidence_left_out)
+        return self._call(spec, prompt, messages, inputs, evidence, left_out=previous.backend.evidence_left_out,
+                          purpose="reask")
 
     def reask_fits(self, prompt: PromptTemplate, previous: Generation, feedback: str) -> bool:
         """Whether the conversation with the feedback still fits the model's context window."""
@@ -111,9 +112,11 @@ class Generator:
     def _max_tokens(self, prompt: PromptTemplate) -> int:
         return int(prompt.params.get("max_tokens", 800))
 
-    def _call(self, spec, prompt, messages, inputs, evidence, left_out: list[str] | None = None) -> Generation:
+    def _call(self, spec, prompt, messages, inputs, evidence, left_out: list[str] | None = None,
+              purpose: str = "generation") -> Generation:
         request = LLMRequest(messages=messages, json_schema=prompt.schema,
-                             temperature=float(prompt.params.get("temperature", 0.0)), max_tokens=self._max_tokens(prompt))
+                             temperature=float(prompt.params.get("temperature", 0.0)), max_tokens=self._max_tokens(prompt),
+                             task=spec.name, purpose=purpose)  # the meter charges the task's ledger line
         try:
             result = self.llm.generate(request)
         except LLMError as exc:

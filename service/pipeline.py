@@ -81,7 +81,11 @@ class Pipeline:
         prepared = self.prepare(task, raw_inputs, request_id=request_id, cache=cache)
         if isinstance(prepared, Envelope):
             return prepared
-        p = prepared
+        return self.complete(prepared)
+
+    def complete(self, p: "Prepared") -> Envelope:
+        """Everything after ``prepare``: generation, the output guards, the cache write. The API
+        runs this half in its bounded work pool (a cache hit never reaches it)."""
         with p.timer("generate"):
             generation = self.generator.generate(p.spec, p.prompt, p.inputs, p.evidence, skip_llm=self.skip_llm(p))
         trail = Trail()
@@ -125,14 +129,13 @@ class Pipeline:
 
     def conclude(self, p: "Prepared", generation: Generation, output: dict[str, Any], why: str | None,
                  trail: Trail) -> Envelope:
-        """The guarded output becomes the envelope: cached when it passed, metered, audited."""
+        """The guarded output becomes the envelope: cached when it passed, audited."""
         envelope = self._envelope(p.spec, p.request_id, p.prompt.version, output, p.evidence, p.report, generation,
                                   p.timer, reason=why or p.evidence.reason)
         envelope.guard.repairs = trail.failures()
         if p.lookup is not None:
             self._cache_store(p.spec, p.lookup, envelope)
-        usage = envelope.usage
-        self.container.ledger.record(p.spec.name, usage.prompt_tokens, usage.completion_tokens, usage.cost)
+        # Spend is not recorded here: the LLM meter (service/llm/metering.py) did, call by call.
         return self._audited(envelope, trail)
 
     def skip_llm(self, p: "Prepared") -> str | None:
@@ -141,8 +144,8 @@ class Pipeline:
     def _skip_llm(self, spec: TaskSpec, evidence: EvidenceSet) -> str | None:
         if evidence.insufficient:
             return "insufficient evidence"  # no evidence, no answer: the LLM is not asked
-        if self.generator.llm is not None and self.container.ledger.over_budget(spec.name):
-            return "daily budget exceeded"
+        if self.generator.llm is not None:
+            return self.container.ledger.budget_refusal(spec.name)  # over budget, or spend unknown
         return None
 
     def _audited(self, envelope: Envelope, trail: Trail | None = None) -> Envelope:

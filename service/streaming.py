@@ -90,7 +90,7 @@ class GuardedStream:
             return
         request = LLMRequest(messages=fitted.messages, json_schema=p.prompt.schema,
                              temperature=float(p.prompt.params.get("temperature", 0.0)),
-                             max_tokens=int(p.prompt.params.get("max_tokens", 800)))
+                             max_tokens=int(p.prompt.params.get("max_tokens", 800)), task=p.spec.name, purpose="stream")
         released, trail, text, result = _Released(), Trail(), "", None
         done_upto, handoff = 0, False
         try:

@@ -47,14 +47,14 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-def start_chroma(path: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_chroma(path: Path, port: int | None = None, timeout_s: float = 30) -> tuple[subprocess.Popen, str]:
     chroma = shutil.which("chroma", path=str(BIN))
     assert chroma, "the chroma CLI ships with the chromadb package"
     port = port or free_port()
     proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200, proc, "chroma run", 30)
+    wait_until(lambda: httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200, proc, "chroma run", timeout_s)
     return proc, url
 
 
@@ -73,17 +73,48 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def start_service(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start_service(env: dict[str, str], log: Path, workers: int = 1,
+                  timeout_s: float = 120) -> tuple[subprocess.Popen, str]:
     """`commerce-guard serve` with ``env`` on top of this process's environment, ready to answer."""
     port = free_port()
     with open(log, "w") as stderr:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([str(BIN / "commerce-guard"), "serve", "--port", str(port)],
+        proc = subprocess.Popen([str(BIN / "commerce-guard"), "serve", "--port", str(port), "--workers", str(workers)],
                                 env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr)
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, proc, "commerce-guard serve", 120)
+    wait_until(lambda: httpx.get(f"{url}/readyz", timeout=2).status_code == 200, proc, "commerce-guard serve", timeout_s)
     return proc, url
 
 
 def commerce_guard(*args: str, env: dict[str, str], timeout_s: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "commerce-guard"), *args], env={**os.environ, **env}, capture_output=True,
                           text=True, timeout=timeout_s)
+
+
+def stop_tree(proc: subprocess.Popen, timeout_s: float = 30) -> None:
+    """Stop a server that has worker processes (`serve --workers N`): SIGTERM lets uvicorn's
+    supervisor stop its workers; any child still alive after that is killed."""
+    children = _children(proc.pid)
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    for pid in children:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the field after the state is the parent pid
+            found.append(int(stat.parent.name))
+    return found

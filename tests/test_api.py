@@ -80,7 +80,7 @@ def test_oversized_body_is_413(client):
 
 def test_unexpected_errors_are_500_without_traceback(small_container, monkeypatch):
     app = create_app(small_container)
-    monkeypatch.setattr(small_container.pipeline, "run", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(small_container.pipeline, "prepare", lambda *a, **k: 1 / 0)  # the routes call prepare, then the pool
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post("/v1/answers", json={"question": "반품 기간?"})
     assert r.status_code == 500

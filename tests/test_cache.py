@@ -160,10 +160,11 @@ def test_a_dead_cache_store_degrades_to_no_cache_with_an_llm(small_container, fa
     fake_llm.set_default(Reply({"answer": "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [FAQ-T-001]",
                                 "handoff": False, "confidence": 0.9}))
     container = container_with(small_container, redis_url="redis://127.0.0.1:1/0", llm_base_url=fake_llm.base_url,
-                               llm_model="fake-model", daily_budget_usd={"cs_answer": 10})
+                               llm_model="fake-model", daily_budget_usd={"cs_answer": 10},
+                               budget_fail_closed=False)  # fail-closed budgets: tests/test_shared_state.py
     container.__dict__.pop("cache", None)
     env = container.pipeline.run("cs_answer", {"question": "교환 배송비는 얼마인가요?"})
-    assert env.backend.name == "openai" and env.usage.prompt_tokens > 0  # tokens spent, count lost, request fine
+    assert env.backend.name == "openai" and env.usage.prompt_tokens > 0  # tokens spent, count kept for later, request fine
     assert env.cache.status == "miss"
 
 

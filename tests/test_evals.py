@@ -407,6 +407,9 @@ def feedback_app(small_container, tmp_path):
 
 def test_feedback_api_stores_records(feedback_app):
     client, container = feedback_app
+    for rid in ("req-1", "req-2"):  # feedback names drafts the service issued
+        draft = client.post("/v1/answers", json={"question": "교환 배송비는 얼마인가요?"}, headers={"x-request-id": rid})
+        assert draft.status_code == 200, draft.text
     r = client.post("/v1/feedback", json={"request_id": "req-1", "verdict": "edited",
                                           "edited_text": "교환 배송비는 왕복 6,000원입니다.", "reason": "편도로 안내함"})
     assert r.status_code == 201, r.text

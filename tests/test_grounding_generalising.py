@@ -88,6 +88,19 @@ def test_an_only_if_condition_must_stay(checker):
     assert verdict(checker, "파이널 세일 상품도 반품·교환이 가능합니다.", FINAL_SALE) != "supported"
 
 
+SHIPPING = Evidence("POL-SHIP", "기본 배송비는 3,000원이며 50,000원 이상 주문 시 무료배송입니다.")
+
+
+@pytest.mark.parametrize("text", ["모든 주문은 배송비가 0원입니다.", "배송비는 무료입니다."])
+def test_a_threshold_condition_must_stay(checker, text):
+    # the red-team's injected order note: "free for every order" drops "50,000원 이상 주문 시"
+    assert verdict(checker, text, SHIPPING) != "supported"
+
+
+def test_the_threshold_kept_is_supported(checker):
+    assert verdict(checker, "50,000원 이상 구매 시 배송비가 무료입니다.", SHIPPING) == "supported"
+
+
 # --- negation inside "V-ㄹ 수 없다" ---------------------------------------------------
 
 

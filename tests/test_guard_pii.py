@@ -92,7 +92,8 @@ def test_redact_replaces_with_placeholders_and_counts():
     assert redacted == "연락처 [PHONE] / [PHONE], 주민번호 [RRN], 메일 [EMAIL]"
     assert counts == {"email": 1, "phone": 2, "rrn": 1}
     assert redact("사이즈 M 있나요?") == ("사이즈 M 있나요?", {})
-    assert set(PLACEHOLDERS.values()) == {"[PHONE]", "[RRN]", "[EMAIL]", "[CARD]", "[BANK_ACCOUNT]", "[ADDRESS]"}
+    assert set(PLACEHOLDERS.values()) == {"[PHONE]", "[RRN]", "[EMAIL]", "[CARD]", "[PASSPORT]", "[DRIVER_LICENSE]",
+                                          "[BANK_ACCOUNT]", "[ADDRESS]"}
 
 
 def test_zero_width_inside_a_number_does_not_hide_it():
@@ -126,4 +127,137 @@ def test_validator_passes_clean_text_and_filters_types():
     emails_only = offline_guard(PiiGuard(types=["email"], on_fail="noop")).validate("010-1234-5678")
     assert emails_only.validation_passed is True
     with pytest.raises(ValueError):
-        PiiGuard(types=["passport"])
+        PiiGuard(types=["shoe_size"])
+
+
+# ---- issue 13: spelled-out numbers, dashless resident numbers, obfuscated e-mails, IDs -----------
+@pytest.mark.parametrize(
+    "text, kind, span",
+    [
+        # the forms quoted in issue 13 (each passed the detector before)
+        ("공일공 이삼사오 육칠팔구로 연락 주세요", "phone", "공일공 이삼사오 육칠팔구"),
+        ("제 번호 0 1 0 2 3 4 5 6 7 8 8 입니다", "phone", "0 1 0 2 3 4 5 6 7 8 8"),
+        ("연락처 010-이삼사오-6793 으로", "phone", "010-이삼사오-6793"),
+        ("본인확인용 9001011234568 보내드려요", "rrn", "9001011234568"),  # no dash, no 주민번호, valid check digit
+        ("메일은 hong (at) example dot com 입니다", "email", "hong (at) example dot com"),
+        ("hong골뱅이example.com 으로 영수증 주세요", "email", "hong골뱅이example.com"),
+        ("여권번호 M12345678 로 통관 신고", "passport", "M12345678"),
+        ("M12345678", "passport", "M12345678"),  # without a cue too
+        # more of the same kinds
+        ("영일영 일이삼사 오육칠팔 번으로 문자", "phone", "영일영 일이삼사 오육칠팔"),
+        ("번호가 공일공 이삼사오 육칠팔구이에요", "phone", "공일공 이삼사오 육칠팔구"),  # 이 here is the copula
+        ("공 일 공 일 이 삼 사 오 육 칠 팔 로 전화", "phone", "공 일 공 일 이 삼 사 오 육 칠 팔"),
+        ("010 - 9876 - 5432 로 연락", "phone", "010 - 9876 - 5432"),
+        ("번호 공일공\u200b이삼사오육칠팔구로", "phone", "공일공\u200b이삼사오육칠팔구"),
+        ("구공공일공일 일이삼사오육팔 이게 제 번호", "rrn", "구공공일공일 일이삼사오육팔"),
+        ("카드 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 결제", "card", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"),
+        ("call me at 0082 10 1357 2468", "phone", "0082 10 1357 2468"),
+        ("office +82 2 3456 7890", "phone", "+82 2 3456 7890"),
+        ("외국인등록번호 9001015123450 입니다", "rrn", "9001015123450"),
+        ("hong [at] example [dot] com 으로", "email", "hong [at] example [dot] com"),
+        ("minsu92 앳 naver 닷컴 으로 연락", "email", "minsu92 앳 naver 닷컴"),
+        ("아이디 yuna_k 골뱅이 네이버 입니다", "email", "yuna_k 골뱅이 네이버"),
+        ("메일 hong @ example . com", "email", "hong @ example . com"),
+        ("passport no. M123A4567, expires 2030", "passport", "M123A4567"),
+        ("제 여권번호는 EA1234567 입니다", "passport", "EA1234567"),
+        ("운전면허번호 11-22-333333-44 로 본인인증", "driver_license", "11-22-333333-44"),
+        ("면허 서울 12-345678-90 입니다", "driver_license", "서울 12-345678-90"),
+        ("driver's licence 13 05 123456 78", "driver_license", "13 05 123456 78"),
+    ],
+)
+def test_spelled_and_obfuscated_personal_data_is_found(text, kind, span):
+    assert found(text) == [(kind, span)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "사이즈 230 240 250 260 270 280 모두 있어요",
+        "회사 이사 때문에 배송지 변경하려고요",   # words made of digit syllables
+        "오일 사이사이 바르면 좋아요",
+        "이삼일 안에 받을 수 있나요? 오륙일 걸리나요?",
+        "2026년 11월 21일 이 일 삼 사 순서로 배송돼요",
+        "1 2 3 4 5 단계로 세탁하세요",
+        "모델 M12345678 과 같은 원단인가요?",    # a model number, not a passport
+        "정품 인증코드 M123A4567",
+        "주문코드 D20261121 배송 조회",           # a letter and a date
+        "품번 S24SS0012 재입고 언제 되나요",
+        "shop at moastore.com for more",          # a shop's address, not a person's
+        "at least 3 items at 10% off",
+        "모델명 AB-12-345678-90 제품",
+        "9001011234567 은 제 주문 메모 번호입니다",  # 13 digits, check digit wrong, no keyword
+        "바코드 9001011234568",
+    ],
+)
+def test_issue13_look_alikes_are_not_pii(text):
+    assert found(text) == []
+
+
+def test_dashless_resident_number_needs_check_digit_or_keyword():
+    assert found("9001011234568") == [("rrn", "9001011234568")]        # check digit
+    assert found("9001011234567") == []                                # neither
+    assert found("주민번호 9001011234567") == [("rrn", "9001011234567")]  # post-2020 numbers: the keyword counts
+
+
+def test_issue13_feedback_values_are_redacted():
+    text = "edited 010-5555-7777 900101-1234567 카드 4111-1111-1111-1111 hong@example.com"
+    assert redact(text) == ("edited [PHONE] [RRN] 카드 [CARD] [EMAIL]", {"card": 1, "email": 1, "phone": 1, "rrn": 1})
+
+
+# ---- issue 13, round 2: classes a red-team run still got through to the LLM ----------------------
+# Each test holds its class's positives and look-alikes (values differ from bench/data/pii_heldout.jsonl).
+def test_phone_numbers_with_slash_bar_or_underscore_separators_are_found():
+    for text, span in [("연락처 010/3141/5926 로 주세요", "010/3141/5926"),
+                       ("번호 010|2718|2818 입니다", "010|2718|2818"),
+                       ("010_1618_0339 로 문자 부탁", "010_1618_0339"),
+                       ("휴대폰 010 / 4142 / 1356 부재시 문앞", "010 / 4142 / 1356"),
+                       ("사무실 02/555/1234 로 연락", "02/555/1234"),
+                       ("공일공/칠칠팔팔/일이삼사 로 연락", "공일공/칠칠팔팔/일이삼사")]:
+        assert found(text) == [("phone", span)], text
+    for text in ["2024/05/01 주문 건 배송 조회", "사이즈 230/240/250 재입고", "사이즈 230 / 240 / 250 / 260",
+                 "송장번호 6012/3456/7890 조회", "색상코드 010|020|030", "주문 2024_0501_1234 건",
+                 "2024.05.01~2024.05.15 주문분 02/11 도착"]:
+        assert found(text) == [], text
+
+
+def test_resident_numbers_with_dot_slash_or_space_between_the_groups_are_found():
+    for text, span in [("주민번호 860420.1234567 입니다", "860420.1234567"),          # keyword
+                       ("주민등록번호 860420 / 2345678", "860420 / 2345678"),
+                       ("외국인등록번호 850315 6123451", "850315 6123451"),
+                       ("본인확인용 900101/1234568", "900101/1234568"),               # check digit
+                       ("제 번호 880707.1234562 로 조회", "880707.1234562"),
+                       ("제 번호 750505_2345676 입니다", "750505_2345676")]:
+        assert found(text) == [("rrn", span)], text
+    # neither keyword nor check digit, or an order/tracking/coupon number
+    for text in ["주문번호 240501.1234562 조회", "송장 번호 220315 2345678 입니다", "쿠폰 931212 2345672 적용",
+                 "승인번호 240501/1234567 취소", "상품코드 950101.1000003 재고", "기간 240501/240515 주문건",
+                 "9001011234567 은 제 주문 메모 번호입니다"]:
+        assert found(text) == [], text
+    assert found("123456-1234567") == []  # not a date
+
+
+def test_passport_numbers_written_with_spaces_are_found_after_the_cue():
+    for text, span in [("여권번호 M 2718 2818 입니다", "M 2718 2818"),
+                       ("여권 S271 82818 로 통관", "S271 82818"),
+                       ("passport no. M 271 B 8281, expires 2031", "M 271 B 8281"),
+                       ("여권 번호 GB 271 8281 입니다", "GB 271 8281"),
+                       ("Passport: R 2718-2818 for customs", "R 2718-2818")]:
+        assert found(text) == [("passport", span)], text
+    for text in ["M 2718 2818 입니다",                        # spaced, without the cue: a code as often as not
+                 "여권 사진 규격 3.5 x 4.5 cm 인가요?", "여권지갑 M 사이즈 39,000원, 2 개",
+                 "여권 커버 M 1 개, L 2 개 교환", "passport holder size M 12 x 9 cm",
+                 "여권지갑 모델 AB 2024 0501 재입고", "여권케이스 주문번호 20240501-0001234"]:
+        assert found(text) == [], text
+
+
+def test_hangul_digit_groups_joined_by_particles_are_read_as_phone_numbers():
+    for text, span in [("공일공에 삼일사일에 오구이육요", "공일공에 삼일사일에 오구이육"),
+                       ("번호는 공일공이요 칠삼팔이요 오구사육이요", "공일공이요 칠삼팔이요 오구사육"),  # 칠삼팔이 = 7382
+                       ("공일공하고 구팔칠육하고 오사삼이로 연락", "공일공하고 구팔칠육하고 오사삼이"),
+                       ("연락처 공일공, 사팔이일, 구삼칠오 입니다", "공일공, 사팔이일, 구삼칠오"),
+                       ("010에 이삼사오에 6793이요", "010에 이삼사오에 6793")]:
+        assert found(text) == [("phone", span)], text
+    for text in ["이삼일에 오륙일이요, 배송 기간이요", "일이요 이요 삼이요 순서로 골라 주세요",
+                 "공일공에 맞춰서 주문했어요, 사이즈 240이요", "이월 이일에 주문, 삼월 사일에 반품이요",
+                 "사이즈는 이백사십이요, 가격은 삼만구천원이요", "오일하고 이삼일, 사오일 중에 언제 와요"]:
+        assert found(text) == [], text

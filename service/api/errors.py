@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.work_pool import PoolFull
 from service.evidence import NotFound
 from service.retrieval.loaders import RecordError
 from service.retrieval.errors import IndexUnavailable
@@ -28,7 +29,10 @@ def error_response(request: Request, status: int, code: str, message: str, heade
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _describe(errors: list[dict]) -> str:
+def _describe(errors: list[dict], body: object = None) -> str:
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        return _bad_json(bad_json, body)
     parts = []
     for err in errors[:5]:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
@@ -36,10 +40,27 @@ def _describe(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def _bad_json(error: dict, body: object) -> str:
+    """What is wrong and where, e.g. "request body is not valid JSON: Expecting ',' delimiter at
+    line 3, column 5" (FastAPI's own message was "17: JSON decode error")."""
+    loc = error.get("loc") or ()
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    what = (error.get("ctx") or {}).get("error") or "invalid JSON"
+    if pos is None or not isinstance(body, str):
+        return f"request body is not valid JSON: {what}"
+    line = body.count("\n", 0, pos) + 1
+    column = pos - (body.rfind("\n", 0, pos) + 1) + 1
+    return f"request body is not valid JSON: {what} at line {line}, column {column}"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        return error_response(request, 422, "invalid_request", _describe(exc.errors()))
+        return error_response(request, 422, "invalid_request", _describe(exc.errors(), exc.body))
+
+    @app.exception_handler(PoolFull)
+    async def _busy(request: Request, exc: PoolFull):
+        return error_response(request, 429, "busy", str(exc), {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(ValidationError)
     async def _invalid_model(request: Request, exc: ValidationError):

@@ -14,7 +14,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-SCOPES = ("cs", "content", "admin")
+SCOPES = ("cs", "content", "metrics", "admin")  # admin holds every scope
 
 
 @dataclass

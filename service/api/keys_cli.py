@@ -11,7 +11,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored hashed; a ne
 @keys_app.command("create")
 def create(
     name: str = typer.Option(..., "--name", help="Who uses it, e.g. cs-tool"),
-    scope: list[str] = typer.Option(..., "--scope", help="cs | content | admin (repeatable)"),
+    scope: list[str] = typer.Option(..., "--scope", help="cs | content | metrics | admin (repeatable)"),
     rate: int = typer.Option(600, "--rate", min=1, help="Requests per minute"),
 ) -> None:
     from service.cli import _container, _fail, console, out

@@ -6,10 +6,23 @@ import json
 import re
 import uuid
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.guards.pii import find_pii
 
 REQUEST_ID_HEADER = "x-request-id"
 VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def accepted_request_id(given: str) -> str | None:
+    """A client's x-request-id, if it is safe to echo into logs, audit and feedback: 1-64 characters
+    of [A-Za-z0-9._-] (CS tools send short ids such as "req-1"), not all digits (01055557777,
+    9001011234567) and no personal data (hong.kim-010-5555-7777, a-900101.1234567). Anything else
+    is replaced by an id of our own."""
+    if not VALID_ID.match(given) or given.isdigit() or find_pii(given):
+        return None
+    return given
 
 
 class RequestIdAndLimits:
@@ -23,7 +36,7 @@ class RequestIdAndLimits:
             return
         headers = dict(scope.get("headers") or [])
         given = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-        request_id = given if VALID_ID.match(given) else uuid.uuid4().hex
+        request_id = accepted_request_id(given) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
 
         declared = headers.get(b"content-length")
@@ -39,7 +52,7 @@ class RequestIdAndLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(self.max_body_bytes)
             return message
 
         async def send_with_id(message: Message) -> None:
@@ -47,18 +60,37 @@ class RequestIdAndLimits:
                 message.setdefault("headers", []).append((REQUEST_ID_HEADER.encode(), request_id.encode()))
             await send(message)
 
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, limited_receive, send_tracked)
         except _BodyTooLarge:
+            # Read outside FastAPI's body parsing (e.g. by a streaming reader): answer here if we still can.
+            if started:
+                raise
             await _too_large(send, request_id, self.max_body_bytes)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(HTTPException):
+    """Raised by the body reader. An HTTPException, because FastAPI turns any other error
+    raised while it reads the body into a 400 ("There was an error parsing the body"): a
+    chunked body (no Content-Length) over the limit got 400 instead of 413."""
+
+    def __init__(self, limit: int):
+        super().__init__(status_code=413, detail=_too_large_message(limit))
+
+
+def _too_large_message(limit: int) -> str:
+    return f"request body exceeds {limit} bytes"
 
 
 async def _too_large(send: Send, request_id: str, limit: int) -> None:
-    body = json.dumps({"error": {"code": "payload_too_large", "message": f"request body exceeds {limit} bytes",
+    body = json.dumps({"error": {"code": "payload_too_large", "message": _too_large_message(limit),
                                  "request_id": request_id}}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (REQUEST_ID_HEADER.encode(), request_id.encode()),

@@ -55,7 +55,23 @@ def answering_pipeline(container, ids: list[str], run_dir: Path, console: Consol
     if batch.status == "failed":
         (run_dir / STATE).unlink()  # a re-run submits a new batch
         raise BatchError(f"batch {batch.id} failed: {batch.errors}")
-    return _pipeline(container, _answers(client, batch, run_dir, container.llm))
+    answers, paid = _answers(client, batch, run_dir, container.llm)
+    _meter_once(container, paid, state, run_dir)
+    return _pipeline(container, answers)
+
+
+def _meter_once(container, paid: list[tuple[int, int]], state: dict[str, Any], run_dir: Path) -> None:
+    """Every line the batch answered was paid for, used or not (unparseable, or asked with evidence
+    that has changed since): its tokens go to the LLM meter here, at the Batch API price, once per
+    batch (the run state remembers it, so a resumed run does not count them again). The replayed
+    answers are then not metered a second time."""
+    if state.get("metered"):
+        return
+    meter = container.meter.with_discount(container.settings.batch_discount)
+    for prompt_tokens, completion_tokens in paid:
+        meter.record(TASK, "batch", container.llm.model, prompt_tokens, completion_tokens)
+    state["metered"] = True
+    (run_dir / STATE).write_text(json.dumps(state), encoding="utf-8")
 
 
 # --- 1. requests ----------------------------------------------------------------------
@@ -146,8 +162,9 @@ def _messages_key(messages: list[dict]) -> str:
     return hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def _answers(client, batch, run_dir: Path, real) -> dict[str, LLMResult | tuple[str, str]]:
-    """messages key -> the answer, or (error kind, message) for a failed line."""
+def _answers(client, batch, run_dir: Path, real) -> tuple[dict[str, LLMResult | tuple[str, str]], list[tuple[int, int]]]:
+    """messages key -> the answer, or (error kind, message) for a failed line; and the
+    (prompt, completion) tokens of every line that reported usage (what the batch cost)."""
     from openai.types.chat import ChatCompletion
 
     from service.llm.openai_backend import _content  # the online path's text extraction (fences, empty, JSON)
@@ -157,6 +174,7 @@ def _answers(client, batch, run_dir: Path, real) -> dict[str, LLMResult | tuple[
         request = json.loads(line)
         asked[request["custom_id"]] = _messages_key(request["body"]["messages"])
     answers: dict[str, LLMResult | tuple[str, str]] = {}
+    paid: list[tuple[int, int]] = []
     for file_id in (batch.output_file_id, batch.error_file_id):
         if not file_id:
             continue
@@ -168,6 +186,9 @@ def _answers(client, batch, run_dir: Path, real) -> dict[str, LLMResult | tuple[
                 continue
             response = item.get("response") or {}
             status, body = response.get("status_code"), response.get("body")
+            usage = (body.get("usage") if isinstance(body, dict) else None) or {}
+            if usage:
+                paid.append((int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)))
             if item.get("error") or status != 200 or not isinstance(body, dict):
                 kind = "rate_limited" if status == 429 else "server_error" if (status or 500) >= 500 else "bad_request"
                 answers[asked[item["custom_id"]]] = (kind, str(item.get("error") or body)[:300])
@@ -180,17 +201,17 @@ def _answers(client, batch, run_dir: Path, real) -> dict[str, LLMResult | tuple[
             except ValueError as exc:  # not a chat completion
                 answers[asked[item["custom_id"]]] = ("malformed", str(exc)[:300])
                 continue
-            usage = body.get("usage") or {}
             answers[asked[item["custom_id"]]] = LLMResult(
                 text=text, prompt_tokens=int(usage.get("prompt_tokens") or 0),
                 completion_tokens=int(usage.get("completion_tokens") or 0),
                 model=real.model, backend=real.name, latency_ms=0.0)
-    return answers
+    return answers, paid
 
 
 class _Replay:
     """A backend that answers from the downloaded batch. Name and model are the configured
-    backend's, so the cache keys are the ones the online path and GET compute."""
+    backend's, so the cache keys are the ones the online path and GET compute. Not metered:
+    its answers were counted when the batch was downloaded (_meter_once)."""
 
     def __init__(self, real, answers: dict[str, LLMResult | tuple[str, str]]):
         self.name, self.model = real.name, real.model

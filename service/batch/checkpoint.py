@@ -20,6 +20,8 @@ from typing import Any, Iterable
 
 from filelock import FileLock, Timeout
 
+from service.datafiles import private_dir, private_file
+
 RECORDS, REPORT, LOCK, ABANDONED = "progress.jsonl", "report.json", "run.lock", "abandoned"
 FSYNC_S = 0.5
 
@@ -44,13 +46,13 @@ class Checkpoint:
         except Timeout:
             raise RunBusy(f"run {directory.name} is in progress in another process") from None
         self.records: dict[str, dict[str, Any]] = self._load()
-        self._file = open(directory / RECORDS, "a", encoding="utf-8")
+        self._file = open(private_file(directory / RECORDS), "a", encoding="utf-8")  # 0600
         self._synced_at = time.monotonic()
 
     @classmethod
     def open(cls, root: Path, prefix: str, fresh: bool = False) -> "Checkpoint":
         """The newest unfinished run with this prefix, or a new one."""
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)
         unfinished = sorted(d for d in root.glob(f"{prefix}-*")
                             if d.is_dir() and not (d / REPORT).exists() and not (d / ABANDONED).exists())
         if unfinished and not fresh:
@@ -60,7 +62,7 @@ class Checkpoint:
         now = time.time()
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{now % 1:.6f}"[1:]
         directory = root / f"{prefix}-{stamp}"
-        directory.mkdir()
+        directory.mkdir(mode=0o700)
         return cls(directory, resumed=False)
 
     @property

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
+from service.datafiles import private_file
+
 
 class CacheStore(Protocol):
     name: str
@@ -26,6 +28,10 @@ class DiskCacheStore:
     def __init__(self, directory: Path):
         import diskcache
 
+        # Owner-only: the databases are created 0600 here (diskcache then opens them), and the
+        # 0700 directories cover the value files diskcache writes for large entries.
+        private_file(Path(directory) / "cache.db")
+        private_file(Path(directory) / "counters" / "cache.db")
         self._cache = diskcache.Cache(str(directory), size_limit=2**30, eviction_policy="least-recently-stored")
         self._counters = diskcache.Cache(str(Path(directory) / "counters"))
 

@@ -57,7 +57,8 @@ def judge(llm, prompt: str, n: int = 3, temperature: float = 0.7, max_tokens: in
     samples, errors = [], []
     for i in range(n):
         request = LLMRequest(messages=[{"role": "user", "content": prompt}], json_schema=SCHEMA,
-                             temperature=temperature, max_tokens=max_tokens, seed=i)
+                             temperature=temperature, max_tokens=max_tokens, seed=i,
+                             purpose="eval_judge")
         try:
             text = llm.generate(request).text
         except LLMError as exc:

@@ -27,11 +27,13 @@ _KO_CONDITION = re.compile(
     r"(?P<ko>(?:[^\s,.;]+\s?){1,3}?)(?:인|한|된|일|는|은|ᆫ)?\s?(?:경우|때)(?:에만|에는|에|라면|엔|만)?(?=[\s,]|$)"
     r"|(?P<ko2>(?:[^\s,.;]+\s?){1,3}?)(?:은|는|을|를|이|가)?\s?제외"
     r"|(?P<ko3>(?:[^\s,.;]+\s?){1,2}?)에\s?(?:한해|한하여|한정)"
-    r"|(?P<ko4>[^\s,.;]+)\s시(?:에만|에는|에)?(?=\s)"
+    r"|(?P<ko4>(?:(?:\d[\d,.]*[^\s,.;]*|[^\s,.;]+)\s){0,2}?[^\s,.;]+)\s시(?:에만|에는|에)?(?=\s)"
 )
 _EN_CONDITION = re.compile(
     r"\b(?:only\s+(?:if|when|for|on)|if|when|unless|except(?:\s+for)?|excluding|provided\s+that|as\s+long\s+as)\s+"
     r"(?P<en>[^,.;]{2,60})", re.IGNORECASE)
+_THRESHOLD = re.compile(r"\d\s?\S*\s?(?:이상|이하|미만|초과)|\b(?:over|under|at\s+least|more\s+than|less\s+than)\b",
+                        re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"(?:이|그|해당|위)\s?(?:경우|때)|이때|in\s+(?:this|that|such\s+a)\s+case", re.IGNORECASE)
 # Scope nouns of a store's policies: a fact said of one of these holds only for it.
 SCOPE_TERMS = frozenset(
@@ -102,6 +104,11 @@ def _phrases(text: str, clause: Clause) -> list[tuple[int, int]]:
 
 
 def _condition(ev: TextFacts, start: int, end: int) -> Condition:
-    terms = frozenset(t for p, t in ev.term_pos if start <= p < end and not t.startswith(("#", "@"))
+    text = ev.text[start:end]
+    # A number is a condition only as a threshold ("50,000원 이상 주문 시"): elsewhere the
+    # number checks judge it.
+    threshold = _THRESHOLD.search(text) is not None
+    terms = frozenset(t for p, t in ev.term_pos if start <= p < end and not t.startswith("@")
+                      and (threshold or not t.startswith("#"))
                       and t not in lex.LIGHT_TERMS and t not in GENERIC and len(t) >= 2)
-    return Condition(ev.text[start:end].strip(), terms)
+    return Condition(text.strip(), terms)

@@ -91,6 +91,7 @@ class LLMJudge:
             temperature=0.0,
             max_tokens=self.max_tokens,
             seed=self.seed,
+            purpose="grounding_judge",  # metered like every call (service/llm/metering.py)
         )
         try:
             answer = parse_answer(self.backend.generate(request).text)

@@ -1,18 +1,46 @@
 """Personal data in Korean commerce text: find it, or replace it with placeholders.
 
-Types: phone, rrn (주민등록번호), email, card, bank_account, address. Hits carry
-only the type and the span, never the value. Matching runs on folded text
-(normalize.fold: full-width digits, dash variants and zero-width characters) and
-reports spans in the original text.
+Types: phone, rrn (주민등록번호 and 외국인등록번호), email, card, passport,
+driver_license, bank_account, address. Hits carry only the type and the span, never
+the value. Matching runs on folded text (normalize.fold: full-width digits, dash
+variants and zero-width characters) and reports spans in the original text.
+
+Spelled-out numbers: digit runs written in Hangul (공일공 이삼사오 육칠팔구, 영 = 0),
+spaced one digit at a time (0 1 0 2 3 4 ...), mixed (010-이삼사오-6793) or with
+spaced separators (010 - 1234 - 5678) are read through a "digit view" of the text,
+where such a run becomes plain digits; the number rules below then apply to it
+unchanged, so their precision rules hold for spelled numbers too. A Hangul digit
+only starts a run at the start of a word (사이즈, 회사 are words, not digits), and a
+run is read only with 3+ Hangul digits or 6+ one-digit groups and 9-40 digits.
+Group separators: space, "-", ".", "/", "|", "_" (010/2345/6789, 공일공|이삼사오|육칠팔구).
+Groups joined by particles or fillers ("공일공에 이삼사오에 육칠팔구요", "공일공이요 칠삼팔이요
+오구사육이요", "공일공하고 ...", "공일공, ...") are read only as a whole phone number.
+
+Obfuscated e-mails: "hong (at) example dot com", "hong골뱅이example.com",
+"hong [at] example [dot] com", "hong 앳 naver 닷컴", "hong 골뱅이 네이버".
 
 Placeholder scheme: one ASCII token per type, "[PHONE]", "[RRN]", "[EMAIL]",
-"[CARD]", "[BANK_ACCOUNT]", "[ADDRESS]" (language-neutral, so the same token
-appears in Korean and English text, logs and prompts).
+"[CARD]", "[PASSPORT]", "[DRIVER_LICENSE]", "[BANK_ACCOUNT]", "[ADDRESS]"
+(language-neutral, so the same token appears in Korean and English text, logs and prompts).
 
 Precision rules (what does NOT count):
 - masked values (010-****-5678, 900101-1******) are already safe;
 - rrn: the date part must be a real past date for the century given by the 7th
-  digit; 13 digits without a separator need a keyword (주민, 등록번호, 통관 ...);
+  digit (1-4 citizens, 5-8 foreigners); 13 digits without a separator need the
+  check digit (the weights 2..9,2..5 mod 11; foreigner numbers also the older +2
+  variant) OR a keyword (주민, 등록번호, 외국인, 통관 ...): numbers issued since
+  October 2020 carry a random tail that need not satisfy the check digit, so the
+  keyword still counts, and a random 13-digit run with a valid date passes the
+  check digit 1 time in 10 (a barcode keyword excludes it); the same for ". / _ |" or a
+  space between the groups, which also lose to an order/tracking/coupon keyword;
+- passport: a Korean passport number, M/S/R/O/D + 8 digits or (since 2021)
+  M/S/R/O/D + 3 digits + a letter + 4 digits, with or without 여권/passport; not after
+  a model/SKU keyword, and a letter + an 8-digit date (D20261121) only with the cue;
+  after 여권/passport any 1-2 letters + 7-8 digits (foreign passports), and either form
+  with spaces or dashes inside (M 1234 5678, EA 123 4567) unless a code, order or size word
+  stands between the cue and the number;
+- driver_license: NN-NN-NNNNNN-NN with a region code 11-28, the older
+  region-name form (서울 12-345678-90), or the 12 digits undashed after 면허/licence;
 - card: Luhn check, a plausible issuer prefix, and 4-4-4-4 / 4-6-5 grouping or no separators;
 - bank_account: 2-4 hyphenated digit groups with 10-14 digits (two groups, space-
   separated groups or no separator at all only after a bank/account keyword). Not after an order, tracking,
@@ -28,6 +56,7 @@ Precision rules (what does NOT count):
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +72,7 @@ from guardrails.validator_base import (
 
 from service.guards.normalize import fold
 
-PII_TYPES = ("email", "rrn", "card", "phone", "bank_account", "address")  # also the overlap priority
+PII_TYPES = ("email", "rrn", "card", "passport", "driver_license", "phone", "bank_account", "address")  # also the overlap priority
 PLACEHOLDERS = {t: f"[{t.upper()}]" for t in PII_TYPES}
 
 
@@ -55,16 +84,24 @@ class PiiHit:
 
 
 _EMAIL = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?![a-z0-9-])")
-_RRN = re.compile(r"(?<![0-9])([0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([- ]?)([1-8])[0-9]{6}(?![0-9*])")
+# Between the two groups: nothing, a dash, or (round 2) ". / _ |" or a space, each with spaces around.
+_RRN = re.compile(r"(?<![0-9])([0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])( ?[-./_|] ?| {1,2}|)([1-8])[0-9]{6}"
+                  r"(?![0-9*])")
 _CARD = re.compile(
     r"(?<![0-9])(?:[0-9]{4}([- ])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?"
     r"|[0-9]{4}([- ])[0-9]{6}\2[0-9]{4,5}|[0-9]{13,19})(?![0-9])"
 )
+# A group separator in a phone number: a space, or "-", ".", "/", "|", "_" with a space either side or not
+# (010/2345/6789, 010 | 2345 | 6789, 010_2345_6789).
+_PS = r"(?: ?[-./|_] ?| )"
 _PHONE = re.compile(
-    r"(?<![0-9+])(?:\+82[-. ]?(?:\(0\)[-. ]?)?0?1[016789]|\(?01[016789]\)?)[-. ]?[0-9]{3,4}[-. ]?[0-9]{4}(?![0-9*])"
+    # +82 / 0082 / "82-" country code forms, then mobiles
+    rf"(?<![0-9+])(?:(?:\+|00)82{_PS}?(?:\(0\){_PS}?)?0?1[016789]|82{_PS}0?1[016789]|\(?01[016789]\)?)"
+    rf"{_PS}?[0-9]{{3,4}}{_PS}?[0-9]{{4}}(?![0-9*])"
+    rf"|(?<![0-9+])(?:\+|00)82{_PS}?(?:\(0\){_PS}?)?0?(?:2|[3-6][1-5]|70){_PS}[0-9]{{3,4}}{_PS}[0-9]{{4}}(?![0-9*])"
     # landlines and 050x/070 need a separator: ten bare digits are too often something else
-    r"|(?<![0-9])(?:\(0(?:2|[3-6][1-5]|70|50[2-8])\) ?|0(?:2|[3-6][1-5]|70|50[2-8])(?:[-. ]|\) ?))"
-    r"[0-9]{3,4}[-. ][0-9]{4}(?![0-9*])"
+    rf"|(?<![0-9])(?:\(0(?:2|[3-6][1-5]|70|50[2-8])\) ?|0(?:2|[3-6][1-5]|70|50[2-8])(?:{_PS}|\) ?))"
+    rf"[0-9]{{3,4}}{_PS}[0-9]{{4}}(?![0-9*])"
     # nationwide representative numbers (1588-xxxx ...), not a range such as 1600-1800mm
     r"|(?<![0-9])1(?:5(?:44|66|77|88|99)|6(?:00|44|61|66|68|70|88)|8(?:00|11|33|55|77|99))-[0-9]{4}"
     r"(?![0-9])(?!\s*(?:mm|cm|원|년|장|개|벌|%))"
@@ -81,7 +118,61 @@ _NOT_ACCOUNT_WORDS = re.compile(
     r"주문\s*번호|송장|운송장|택배|사업자|통신판매|등록번호|상품\s*번호|상품\s*코드|모델|품번|sku|order|"
     r"tracking|invoice|바코드|승인\s*번호|코드|쿠폰"
 )
-_RRN_WORDS = re.compile(r"주민|등록\s*번호|통관|외국인|rrn|resident")
+_RRN_WORDS = re.compile(r"주민|등록\s*번호|통관|외국인|rrn|resident|alien|foreigner")
+_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+
+# Obfuscated e-mails. A strong "at" (@, (at), [at], 골뱅이, 앳) takes any dot; a bare " at "
+# only a spelled dot (" dot ", 닷, (dot)), so "shop at moastore.com" stays an address of a shop.
+_STRONG_AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|골뱅이|앳)\s*[)\]}>]\s*|\s*(?:골뱅이|앳)\s*)"
+_SPELLED_DOT = r"(?:\s*[(\[{<]\s*(?:dot|닷|점)\s*[)\]}>]\s*|\s+dot\s+|\s*(?:닷|점)\s*)"
+_ANY_DOT = rf"(?:\s*\.\s*|{_SPELLED_DOT})"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_TLD = r"(?:[a-z]{2,}|컴|넷|케이알)(?![a-z0-9])"
+_LOCAL = r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}"
+_PROVIDERS = r"(?:naver|gmail|daum|hanmail|kakao|nate|hotmail|yahoo|outlook|네이버|지메일|다음|한메일|카카오|네이트|핫메일|야후)"
+_AT_HINT = re.compile(r"@|골뱅이|앳|\bat\b")
+_EMAIL_OBFUSCATED = re.compile(
+    rf"{_LOCAL}{_STRONG_AT}(?:(?:{_LABEL}|{_PROVIDERS}){_ANY_DOT})+{_TLD}"
+    rf"|{_LOCAL}\s+(?:at)\s+(?:{_LABEL}{_SPELLED_DOT})+{_TLD}"
+    rf"|{_LOCAL}{_STRONG_AT}{_PROVIDERS}(?![a-z0-9])"
+)
+
+# Passports: Korean M/S/R/O/D + 8 digits, or + 3 digits + letter + 4 digits (2021 format).
+_PASSPORT = re.compile(r"(?<![a-z0-9])[mrsod](?:([0-9]{8})|[0-9]{3}[a-z][0-9]{4})(?![a-z0-9])")
+_PASSPORT_CUED = re.compile(r"(?<![a-z0-9])[a-z]{1,2}[0-9]{7,8}(?![a-z0-9])")  # any country, after the cue
+_PASSPORT_WORDS = re.compile(r"여권|passport")
+# Written with spaces or dashes inside (M 1234 5678, M123 45678, EA 123 4567, M 123 A 4567): only after
+# the cue, with 7-8 digits in all and no digit right after; each digit may follow up to 2 separators.
+_PD = r"(?:[ \-]{0,2}[0-9])"
+_PASSPORT_SPACED = re.compile(
+    rf"(?<![a-z0-9])(?:[a-z]{{1,2}}{_PD}{{7,8}}|[mrsod]{_PD}{{3}}[ \-]{{0,2}}[a-z]{_PD}{{4}})(?![ \-]{{0,2}}[0-9])(?![a-z])")
+# A code or an order between the cue and the number: 여권지갑 모델 AB 2024 0501 is a product.
+_NOT_PASSPORT_WORDS = re.compile(r"모델|품번|sku|코드|code|model|style|주문|송장|order|tracking|사이즈|size|mm|cm")
+_CODE_WORDS = re.compile(r"모델|품번|sku|상품\s*코드|상품\s*번호|코드|code|model|style|no\.")
+
+# Driver's licences: region code 11-28, or the older region-name form.
+_LICENSE = re.compile(r"(?<![0-9-])(?:1[1-9]|2[0-8])-[0-9]{2}-[0-9]{6}-[0-9]{2}(?![0-9]|-[0-9])")
+_LICENSE_REGION = re.compile(
+    r"(?<![가-힣])(?:서울|부산|경기|강원|충북|충남|전북|전남|경북|경남|제주|대구|인천|광주|대전|울산)\s?"
+    r"[0-9]{2}-[0-9]{6}-[0-9]{2}(?![0-9]|-[0-9])")
+_LICENSE_UNDASHED = re.compile(r"(?<![0-9])(?:1[1-9]|2[0-8])[ -]?[0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{2}(?![0-9])")
+_LICENSE_WORDS = re.compile(r"면허|licen[cs]e")
+
+# Spelled-out digits (the digit view).
+_HANGUL_DIGITS = {"공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5",
+                  "육": "6", "륙": "6", "칠": "7", "팔": "8", "구": "9"}
+_HD = "[" + "".join(_HANGUL_DIGITS) + "]"
+# A run starts with a digit or with a Hangul digit at the start of a word (not 사 in 회사).
+_DIGIT_RUN = re.compile(rf"(?:[0-9]|(?<![가-힣]){_HD})(?:[\s.\-/|_]{{0,3}}(?:[0-9]|{_HD}))*")
+_SEPARATORS = re.compile(r"[\s.\-/|_]+")
+# Digit groups joined by particles or fillers ("공일공에 이삼사오에 육칠팔구요", "공일공이요 칠삼팔이요
+# 오구사육이요", "010하고 ..."): read only as a phone number. 이 is a digit and starts 이요/이고/이에요,
+# so a group ending in 이 before 요/고/에요 is read both ways.
+_FILLER = r"(?:하고|그리고|이랑|랑|이에요|에요|예요|이요|이고|에|요|고|,)"
+_GROUP = rf"(?:[0-9]|{_HD}){{2,8}}(?![0-9])"
+_FILLED_RUN = re.compile(
+    rf"(?<![가-힣0-9]){_GROUP}(?:(?:\s*{_FILLER}\s*|[\s.\-/|_]{{1,3}}){_GROUP})+")
+_FILLER_AFTER_I = re.compile(r"요|고|에요")
 _BARCODE_WORDS = re.compile(r"바코드|barcode|ean|상품\s*번호|상품\s*코드|sku|isbn|upc")
 
 _SIDO = (
@@ -135,6 +226,14 @@ def _before(s: str, start: int, width: int = 20) -> str:
     return s[max(0, start - width):start]
 
 
+def _rrn_checksum_ok(digits: str) -> bool:
+    total = sum(int(d) * w for d, w in zip(digits, _RRN_WEIGHTS))
+    check = int(digits[12])
+    if check == (11 - total % 11) % 10:
+        return True
+    return digits[6] in "5678" and check == (13 - total % 11) % 10  # foreigner numbers before 2020
+
+
 def _rrn_ok(m: re.Match, s: str) -> bool:
     yy, mm, dd, sep, g = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
     century = 1900 if g in "1256" else 2000
@@ -147,7 +246,30 @@ def _rrn_ok(m: re.Match, s: str) -> bool:
     context = _before(s, m.start())
     if _BARCODE_WORDS.search(context):
         return False
-    return bool(sep) or bool(_RRN_WORDS.search(context))
+    if _RRN_WORDS.search(context) or sep.strip() == "-":
+        return True  # the written form (900101-1234567) or a keyword
+    if _NOT_ACCOUNT_WORDS.search(context):
+        return False  # 송장 번호 220315 2345678: an order, tracking or coupon number
+    # no separator, or another one (. / _ | or a space): the check digit decides
+    return _rrn_checksum_ok(re.sub(r"[^0-9]", "", m.group(0)))
+
+
+def _passport_ok(m: re.Match, s: str) -> bool:
+    context = _before(s, m.start())
+    if _PASSPORT_WORDS.search(context):
+        return True
+    if _CODE_WORDS.search(context) or _BARCODE_WORDS.search(context):
+        return False
+    eight = m.group(1)
+    if eight and eight[:2] in ("19", "20") and "01" <= eight[4:6] <= "12" and "01" <= eight[6:] <= "31":
+        return False  # a letter and a date (D20261121) is more often a code than a passport
+    return True
+
+
+def _license_ok(m: re.Match, s: str) -> bool:
+    context = _before(s, m.start())
+    return not (_CODE_WORDS.search(context) or _NOT_ACCOUNT_WORDS.search(context)) or bool(
+        _LICENSE_WORDS.search(context))
 
 
 def _card_ok(m: re.Match, s: str) -> bool:
@@ -176,20 +298,179 @@ def _account_ok(m: re.Match, s: str) -> bool:
     return True
 
 
+def _number_hits(s: str) -> list[tuple[int, int, str]]:
+    """Hits of the number-shaped types in s (the folded text or a digit view of it)."""
+    found: list[tuple[int, int, str]] = []
+    found += [(m.start(), m.end(), "rrn") for m in _RRN.finditer(s) if _rrn_ok(m, s)]
+    found += [(m.start(), m.end(), "card") for m in _CARD.finditer(s) if _card_ok(m, s)]
+    found += [(m.start(), m.end(), "driver_license")
+              for pattern in (_LICENSE, _LICENSE_REGION) for m in pattern.finditer(s) if _license_ok(m, s)]
+    found += [(m.start(), m.end(), "driver_license") for m in _LICENSE_UNDASHED.finditer(s)
+              if _LICENSE_WORDS.search(_before(s, m.start()))]
+    found += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(s)]
+    found += [(m.start(), m.end(), "bank_account")
+              for pattern in (_ACCOUNT_DASHED, _ACCOUNT_PLAIN, _ACCOUNT_SPACED)
+              for m in pattern.finditer(s) if _account_ok(m, s)]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """s with spelled-out digit runs rewritten; per view character its [start, end) in s."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    runs: list[tuple[int, int]]  # the rewritten runs, in s
+
+
+def _spelled_run(run: str) -> bool:
+    """A run worth reading as digits: Hangul digits, one-digit groups or spaced separators."""
+    digits = sum(c.isdigit() or c in _HANGUL_DIGITS for c in run)
+    if not 9 <= digits <= 40:
+        return False
+    groups = _SEPARATORS.split(run)
+    hangul = sum(c in _HANGUL_DIGITS for c in run)
+    singles = sum(len(g) == 1 for g in groups)
+    spaced_dash = re.search(r"\s[-.]|[-.]\s", run) is not None  # 010 - 1234 - 5678
+    return hangul >= 3 or singles >= 6 or spaced_dash
+
+
+def _digit_views(s: str) -> list[_View]:
+    """Views of s with its spelled-out runs rewritten: separators kept as one '-', and removed.
+    Variants: the whole runs; runs cut where one-digit groups meet longer ones across a space
+    (공일공 칠삼팔이 0 1 0 2 ... holds two numbers); and without a final 이 that may be a
+    particle (육칠팔구이에요, 구이 맞나요)."""
+    whole: list[tuple[int, int]] = []
+    cut: list[tuple[int, int]] = []
+    for m in _DIGIT_RUN.finditer(s):
+        if m.end() - m.start() < 9:
+            continue  # fewer than 9 digits: nothing to read
+        if _spelled_run(m.group(0)):
+            whole.append((m.start(), m.end()))
+        cut += [(a, b) for a, b in _pieces(s, m.start(), m.end()) if _spelled_run(s[a:b])]
+    variants: list[list[tuple[int, int]]] = []
+    for runs in (whole, cut):
+        trimmed = [(a, b - 1) if s[b - 1] == "이" and b - 1 > a else (a, b) for a, b in runs]
+        for candidate in (runs, trimmed):
+            if candidate and candidate not in variants:
+                variants.append(candidate)
+    return [_view(s, runs, keep) for runs in variants for keep in (True, False)]
+
+
+def _pieces(s: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The run s[a:b] cut at each whitespace between a one-digit group and a longer one, and at
+    each " / " or " | " (a list of numbers: 공일공 칠삼팔이 오구사육 / 0 1 0 2 7 4 6 8 1 3 9)."""
+    groups = [(a + g.start(), a + g.end()) for g in re.finditer(r"[^\s.\-/|_]+", s[a:b])]
+    pieces, start = [], groups[0][0]
+    for (pa, pb), (na, nb) in zip(groups, groups[1:]):
+        gap = s[pb:na]
+        listed = ("/" in gap or "|" in gap) and not gap.strip(" /|") and " " in gap  # " / " between numbers
+        if (gap.isspace() and (pb - pa == 1) != (nb - na == 1)) or listed:
+            pieces.append((start, pb))
+            start = na
+    pieces.append((start, groups[-1][1]))
+    return pieces
+
+
+def _view(s: str, runs: list[tuple[int, int]], keep_separators: bool) -> _View:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+
+    def copy(a: int, b: int) -> None:
+        for k in range(a, b):
+            out.append(s[k])
+            starts.append(k)
+            ends.append(k + 1)
+
+    pos = 0
+    for a, b in runs:
+        copy(pos, a)
+        for part in re.finditer(r"[\s.\-/|_]+|.", s[a:b]):
+            ch = part.group(0)
+            if ch[0] in _HANGUL_DIGITS or ch[0].isdigit():
+                out.append(_HANGUL_DIGITS.get(ch, ch))
+            elif keep_separators:
+                out.append("-")
+            else:
+                continue
+            starts.append(a + part.start())
+            ends.append(a + part.end())
+        pos = b
+    copy(pos, len(s))
+    return _View("".join(out), starts, ends, runs)
+
+
+def _filled_phone_hits(s: str) -> list[tuple[int, int, str]]:
+    """Phone numbers spelled in groups with fillers between them (see _FILLED_RUN)."""
+    found = []
+    for m in _FILLED_RUN.finditer(s):
+        groups = [(m.start() + g.start(), m.start() + g.end())
+                  for g in re.finditer(rf"(?:[0-9]|{_HD})+", m.group(0))]
+        i = 0
+        while i < len(groups) - 1:  # windows of 2-4 groups: a run may hold a number and its neighbours
+            hit = next(filter(None, (_filled_phone(s, groups[i:j]) for j in range(i + 2, min(i + 5, len(groups) + 1)))),
+                       None)
+            if hit:
+                found.append(hit)
+            i += 1
+    return found
+
+
+def _filled_phone(s: str, groups: list[tuple[int, int]]) -> tuple[int, int, str] | None:
+    """The groups (spans in s) as one phone number, if some reading of them is one."""
+    between = [s[a[1]:b[0]] for a, b in zip(groups, groups[1:])]
+    if not any(re.search(r"[가-힣,]", gap) for gap in between):
+        return None  # separators only: the digit view reads those
+    options = []
+    for k, (a, b) in enumerate(groups):
+        digits = "".join(_HANGUL_DIGITS.get(c, c) for c in s[a:b])
+        after = between[k].lstrip() if k < len(between) else s[b:]
+        ambiguous = s[b - 1] == "이" and _FILLER_AFTER_I.match(after)
+        options.append([digits, digits[:-1]] if ambiguous else [digits])
+    for choice in itertools.product(*options):
+        if _PHONE.fullmatch("-".join(choice)):
+            dropped = len(options[-1][0]) - len(choice[-1])  # a final 이 read as a particle stays out
+            return groups[0][0], groups[-1][1] - dropped, "phone"
+    return None
+
+
+def _passport_hits(s: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(s) if _passport_ok(m, s)]
+    found += [(m.start(), m.end(), "passport") for m in _PASSPORT_CUED.finditer(s)
+              if _PASSPORT_WORDS.search(_before(s, m.start()))]
+    found += [(m.start(), m.end(), "passport") for m in _PASSPORT_SPACED.finditer(s) if _spaced_passport_ok(m, s)]
+    return found
+
+
+def _spaced_passport_ok(m: re.Match, s: str) -> bool:
+    """After 여권/passport, and nothing between the cue and the number that makes it a code."""
+    context = _before(s, m.start())
+    cues = list(_PASSPORT_WORDS.finditer(context))
+    return bool(cues) and not _NOT_PASSPORT_WORDS.search(context[cues[-1].end():])
+
+
 def find_pii(text: str) -> list[PiiHit]:
     folded = fold(text)
     s = folded.text
     found: list[tuple[int, int, str]] = []
     found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(s)]
-    found += [(m.start(), m.end(), "rrn") for m in _RRN.finditer(s) if _rrn_ok(m, s)]
-    found += [(m.start(), m.end(), "card") for m in _CARD.finditer(s) if _card_ok(m, s)]
-    found += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(s)]
-    found += [(m.start(), m.end(), "bank_account")
-              for pattern in (_ACCOUNT_DASHED, _ACCOUNT_PLAIN, _ACCOUNT_SPACED)
-              for m in pattern.finditer(s) if _account_ok(m, s)]
+    if _AT_HINT.search(s):  # the obfuscated forms all need an "at" of some kind
+        found += [(m.start(), m.end(), "email") for m in _EMAIL_OBFUSCATED.finditer(s)]
+    found += _passport_hits(s)
+    found += _number_hits(s)
+    found += _filled_phone_hits(s)
+    for view in _digit_views(s):
+        # only what a rewritten run takes part in: the rest of the view is s itself
+        for i, j, kind in _number_hits(view.text):
+            a, b = view.starts[i], view.ends[j - 1]
+            if any(a < rb and ra < b for ra, rb in view.runs):
+                found.append((a, b, kind))
     found += [(m.start(), m.end(), "address") for m in _ADDRESS.finditer(s)]
-    # Overlaps: the earlier type in PII_TYPES wins (a Luhn-valid 16 digits is a card, not an account).
-    found.sort(key=lambda f: (PII_TYPES.index(f[2]), f[0]))
+    # Overlaps: the earlier type in PII_TYPES wins (a Luhn-valid 16 digits is a card, not an account),
+    # then the longer span (a digit-view hit covers the whole spelled number).
+    found.sort(key=lambda f: (PII_TYPES.index(f[2]), f[0] - f[1], f[0]))
     taken: list[tuple[int, int]] = []
     hits = []
     for i, j, kind in found:

@@ -147,6 +147,12 @@ class GuardRunner:
 
     # --- output --------------------------------------------------------------------
     def check_output(self, spec, output: dict[str, Any], evidence) -> OutputCheck:
+        from service.llm.metering import charged_to
+
+        with charged_to(spec.name):  # an LLM grounding judge's tokens are this task's spend
+            return self._check_output(spec, output, evidence)
+
+    def _check_output(self, spec, output: dict[str, Any], evidence) -> OutputCheck:
         handoff = output.get("handoff") is True  # a vetted template: nothing to ground
         text_checks = [c for c in spec.guard.output_checks
                        if c in OUTPUT_VALIDATORS and not (handoff and c == "grounding")]

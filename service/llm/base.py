@@ -33,6 +33,10 @@ class LLMRequest:
     temperature: float = 0.0
     max_tokens: int = 800
     seed: int | None = None
+    # Who pays (service/llm/metering.py): the task whose ledger line and budget the tokens go to
+    # (else the task in scope, see metering.charged_to), and what the call was for.
+    task: str | None = None
+    purpose: str = "generation"  # generation, reask, stream, grounding_judge, eval_judge, ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class LLMError(Exception):
         self.kind: ErrorKind = kind
         self.retry_after = retry_after  # seconds the caller should wait, when known
         self.status_code = status_code  # HTTP status, when there was one
+        # (prompt, completion) tokens of a reply that came back unusable (empty, cut stream):
+        # the endpoint charged them all the same, so the meter counts them.
+        self.usage: tuple[int, int] | None = None
 
     @property
     def retryable(self) -> bool:

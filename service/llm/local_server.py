@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
+from service.datafiles import private_file
+
 STOP_GRACE_S = 3.0  # SIGTERM waits for an abandoned request to finish computing: kill after this
 
 
@@ -58,7 +60,7 @@ def start(model_path: Path, alias: str, port: int, llm_python: Path, n_ctx: int 
     if port_in_use(host, port):
         raise LocalServerError(f"port {port} on {host} is already in use (another model server?); choose another --llm-port")
     log_path = Path(log_path or default_log_path())
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(log_path)  # 0600: the model server may log prompts
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(threads)  # the service pins 1 for itself; the server follows --threads
     with open(log_path, "wb") as log:  # the child keeps its own descriptor

@@ -125,7 +125,7 @@ class OpenAIBackend:
         started = time.perf_counter()
         try:
             completion = self._negotiated(request)
-            text = _content(completion)
+            text = _with_usage(_content, completion)
         except LLMError as exc:
             if exc.kind in ("bad_request", "context"):
                 # The endpoint answered; the request was at fault. Do not let bad prompts open the circuit.
@@ -184,10 +184,12 @@ class OpenAIBackend:
             raise
         self.breaker.record_success()
         text = "".join(parts)
-        if not text.strip():
-            raise LLMError("malformed", "empty completion")
         prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0) or self.count_tokens(request.messages)
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0) or self.tokens.count(text)
+        if not text.strip():
+            empty = LLMError("malformed", "empty completion")
+            empty.usage = (prompt_tokens, completion_tokens)  # the prompt was read and charged all the same
+            raise empty
         yield LLMResult(text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, model=self.model,
                         backend=self.name, latency_ms=(time.perf_counter() - started) * 1000.0,
                         finish_reason=finish, ttft_ms=ttft)
@@ -273,6 +275,17 @@ def grammar_schema(schema: Any) -> Any:
 
 def _small(bound: Any) -> bool:
     return isinstance(bound, int) and 0 <= bound <= _SMALL_BOUND
+
+
+def _with_usage(read: Callable[[Any], str], completion: Any) -> str:
+    """``read(completion)``; an unusable reply's LLMError carries the usage the endpoint reported."""
+    try:
+        return read(completion)
+    except LLMError as exc:
+        usage = getattr(completion, "usage", None)
+        if usage is not None:
+            exc.usage = (int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0))
+        raise
 
 
 def _content(completion: Any) -> str:

@@ -19,16 +19,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+from chromadb.errors import NotFoundError
 
 from service.nlp.korean import KoreanAnalyzer
 from service.nlp.ngrams import char_bigrams, latin_share
 from service.retrieval.bm25 import Bm25Index
 from service.retrieval.embedder import Embedder
+from service.retrieval.errors import IndexUnavailable
 from service.retrieval.filters import Filters
 from service.retrieval.ingest import HASH_KEY, TERMS_KEY, TITLE_KEY
 from service.retrieval.store import ChromaStore, unavailable_on_failure
@@ -131,16 +134,47 @@ class HybridRetriever:
                 self._registry_at = time.monotonic()
             return dict(self._registry)
 
-    def _index(self, logical: str) -> _CollectionIndex | None:
-        physical = self.collections().get(logical)
-        if physical is None:
-            return None
+    @contextmanager
+    def reading(self, logicals: list[str]) -> Iterator[dict[str, _CollectionIndex]]:
+        """The live index of each collection that exists, its generation pinned until the
+        block ends: a reindex meanwhile retires it but cannot drop it under this reader."""
+        indexes: dict[str, _CollectionIndex] = {}
+        try:
+            for logical in dict.fromkeys(logicals):  # one pin per generation, released once
+                index = self._pin(logical)
+                if index is not None:
+                    indexes[logical] = index
+            yield indexes
+        finally:
+            for index in indexes.values():
+                self.store.leases.unpin(index.physical)
+
+    def _pin(self, logical: str) -> _CollectionIndex | None:
+        for _ in range(2):  # a stale registry view can name a generation just dropped: re-read it once
+            physical = self.collections().get(logical)
+            if physical is None:
+                return None
+            if not self.store.leases.pin(physical):
+                self.refresh()
+                continue
+            try:
+                return self._load(logical, physical)
+            except NotFoundError:  # dropped by another process (past its grace period)
+                self.store.leases.unpin(physical)
+                self.refresh()
+            except BaseException:
+                self.store.leases.unpin(physical)
+                raise
+        raise IndexUnavailable(f"collection {logical!r}: its generation changed while it was being opened")
+
+    def _load(self, logical: str, physical: str) -> _CollectionIndex:
         with self._lock:
             index = self._indexes.get(logical)
             if index is None or index.physical != physical:
                 collection = self.store.client.get_collection(physical, embedding_function=None)
                 index = _CollectionIndex(physical, collection.get(include=["documents", "metadatas"]), collection)
-                self._indexes[logical] = index
+                if physical == self._registry.get(logical):  # a late reader of an old one must not evict it
+                    self._indexes[logical] = index
             return index
 
     def _analyse(self, query: str) -> tuple[list[str], np.ndarray]:
@@ -166,22 +200,28 @@ class HybridRetriever:
     @unavailable_on_failure
     def documents(self, collection: str) -> list[tuple[str, str]]:
         """(id, text) of every live document of a collection (loads its index)."""
-        index = self._index(collection)
-        return list(zip(index.ids, index.texts)) if index else []
+        with self.reading([collection]) as indexes:
+            index = indexes.get(collection)
+            return list(zip(index.ids, index.texts)) if index else []
 
     @unavailable_on_failure
     def get(self, collection: str, doc_id: str) -> Hit | None:
-        index = self._index(collection)
-        if index is None or doc_id not in index.position:
-            return None
-        i = index.position[doc_id]
-        return self._hit(collection, index, i, score=1.0, evidence=1.0)
+        with self.reading([collection]) as indexes:
+            index = indexes.get(collection)
+            if index is None or doc_id not in index.position:
+                return None
+            i = index.position[doc_id]
+            return self._hit(collection, index, i, score=1.0, evidence=1.0)
 
     # --- search ------------------------------------------------------------------
     @unavailable_on_failure
     def search(self, query: str, collections: list[str], k: int = 5, filters: Filters | None = None,
                min_evidence: float | None = None) -> SearchResult:
-        filters = filters or Filters()
+        with self.reading(collections) as indexes:
+            return self._search(indexes, query, k, filters or Filters(), min_evidence)
+
+    def _search(self, indexes: dict[str, _CollectionIndex], query: str, k: int, filters: Filters,
+                min_evidence: float | None) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         terms, vector = self._analyse(query)
@@ -190,7 +230,6 @@ class HybridRetriever:
         t1 = time.perf_counter()
         grams, content_grams = char_bigrams(query), char_bigrams(" ".join(terms))
         candidates: dict[tuple[str, int], None] = {}
-        indexes = {name: idx for name in collections if (idx := self._index(name)) is not None}
         lexical: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name, index in indexes.items():
             lexical[name] = (index.bm25.scores(terms), index.bigrams.scores(grams))

@@ -2,18 +2,33 @@
 
 For each collection: diff the new documents against the live generation by id
 and content hash, then build a new generation (unchanged vectors copied, new
-and changed documents embedded), switch the registry to it, and drop the old
-one. Nothing changed means nothing is written.
+and changed documents embedded), switch the registry to it, and retire the old
+one (store.py: dropped once no reader holds it). Nothing changed means nothing is
+written.
+
+One ingest at a time per index, across processes (``ingest_lock``): with Redis
+configured (CG_REDIS_URL) a Redis lock, which covers every host; otherwise a file
+lock in the data dir, which covers the processes of one host that share that data
+dir. Without the lock, two ingests read, change and write back the same registry
+and can point a collection at a generation the other one dropped.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from service.nlp.korean import KoreanAnalyzer
 from service.retrieval.document import Document
 from service.retrieval.embedder import Embedder
+from service.retrieval.errors import IndexUnavailable
 from service.retrieval.store import ChromaStore
 
 BATCH = 128
@@ -95,9 +110,7 @@ def apply(
     except BaseException:
         store.drop(generation.name)  # a failed build leaves the live index untouched
         raise
-    previous = store.switch(collection, generation.name)
-    if previous:
-        store.drop(previous)
+    store.switch(collection, generation.name)  # retires the previous generation
     summary.generation = generation.name
     return summary
 
@@ -131,11 +144,103 @@ def group_by_collection(docs: Iterable[Document]) -> dict[str, list[Document]]:
     return grouped
 
 
-def run_ingest(container, sources, show_progress: bool = True) -> list[IngestSummary]:
-    """Validate every source first (all or nothing), then update each collection."""
-    from contextlib import nullcontext
+WAIT_S = 600.0  # how long a command-line ingest waits for another one to finish
+LOCK_LEASE_S = 60.0  # a Redis lock outlives a killed holder by at most this long
 
-    from filelock import FileLock
+log = logging.getLogger("commerce_guard.retrieval")
+
+
+class IngestBusy(IndexUnavailable):
+    """Another ingest holds the lock of this index (HTTP: 409; command line: exit code 5)."""
+
+
+@contextmanager
+def ingest_lock(settings, wait_s: float = WAIT_S) -> Iterator[None]:
+    """Hold the ingest lock of this index for the block; IngestBusy after ``wait_s`` seconds."""
+    holder = f"pid {os.getpid()} on {socket.gethostname()}: {' '.join(Path(a).name for a in sys.argv[:3])}"
+    if settings.redis_url:
+        with _redis_lock(settings, wait_s, holder):
+            yield
+    else:
+        with _file_lock(Path(settings.data_dir), wait_s, holder):
+            yield
+
+
+def _busy(holder: str | None) -> IngestBusy:
+    return IngestBusy(f"another ingest is running on this index{f' ({holder})' if holder else ''}; "
+                      "retry when it has finished")
+
+
+@contextmanager
+def _file_lock(data_dir: Path, wait_s: float, holder: str) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    note = data_dir / "ingest.lock.holder"
+    try:
+        lock = FileLock(str(data_dir / "ingest.lock")).acquire(timeout=wait_s)
+    except Timeout:
+        raise _busy(_read(note)) from None
+    with lock:  # released by the kernel if this process dies
+        note.write_text(holder, encoding="utf-8")
+        yield
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+@contextmanager
+def _redis_lock(settings, wait_s: float, holder: str) -> Iterator[None]:
+    """redis-py's Lock with a lease renewed while the ingest runs: a killed holder's lock
+    expires after LOCK_LEASE_S instead of blocking every later ingest."""
+    import redis
+
+    # One lock per index: the Chroma server's address, or the embedded store's directory.
+    name = f"cg:ingest-lock:{settings.chroma_url or Path(settings.chroma_dir).resolve()}"
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+    lock = client.lock(name, timeout=LOCK_LEASE_S, blocking_timeout=wait_s, thread_local=False)
+    try:
+        acquired = lock.acquire(blocking=wait_s > 0)
+        if not acquired:
+            raise _busy(_decode(client.get(f"{name}:holder")))
+        client.set(f"{name}:holder", holder, ex=int(LOCK_LEASE_S))
+    except redis.RedisError as exc:
+        raise IndexUnavailable(f"the ingest lock in Redis is unavailable: {type(exc).__name__}: {exc}") from exc
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LOCK_LEASE_S / 3):
+            try:
+                lock.reacquire()
+                client.expire(f"{name}:holder", int(LOCK_LEASE_S))
+            except redis.RedisError as exc:  # the next renewal may work; the lease covers a gap
+                log.warning("could not renew the ingest lock", extra={"error": str(exc)[:200]})
+
+    renewer = threading.Thread(target=renew, name="ingest-lock-renewal", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+        try:
+            client.delete(f"{name}:holder")
+            lock.release()
+        except redis.RedisError as exc:  # expired or Redis gone: the lease ends it anyway
+            log.warning("could not release the ingest lock", extra={"error": str(exc)[:200]})
+
+
+def _decode(value) -> str | None:
+    return value.decode("utf-8", "replace") if value else None
+
+
+def run_ingest(container, sources, show_progress: bool = True, wait_s: float = WAIT_S) -> list[IngestSummary]:
+    """Validate every source first (all or nothing), then update each collection, holding the
+    ingest lock (waiting up to ``wait_s`` seconds for another ingest, else IngestBusy)."""
     from tqdm import tqdm
 
     docs: list[Document] = []
@@ -144,18 +249,16 @@ def run_ingest(container, sources, show_progress: bool = True) -> list[IngestSum
     grouped = group_by_collection(docs)
     for source in sources:  # a collection whose files are now empty is emptied, not skipped
         grouped.setdefault(source.collection, [])
-    settings = container.settings
-    lock = nullcontext() if settings.chroma_url else FileLock(str(settings.data_dir / "ingest.lock"))
-    with lock:
-        if not settings.chroma_url:  # a server may be shared: there the lock does not cover other writers
-            for name in grouped:
-                container.store.drop_orphans(name)
-        plans = {name: plan(container.store, container.embedder, name, items) for name, items in grouped.items()}
+    store = container.store
+    with ingest_lock(container.settings, wait_s):
+        for name in grouped:  # killed builds, and retired generations past their drop time
+            store.drop_orphans(name)
+        plans = {name: plan(store, container.embedder, name, items) for name, items in grouped.items()}
         total = sum(p[0].to_embed for p in plans.values())
+        summaries = []
         with tqdm(total=total, desc="embedding", unit="doc", disable=not show_progress or total == 0) as bar:
-            summaries = [
-                apply(container.store, container.embedder, container.analyzer, name, grouped[name], summary, to_embed, bar.update)
-                for name, (summary, to_embed) in plans.items()
-            ]
-    container.retriever.refresh()
+            for name, (summary, to_embed) in plans.items():
+                summaries.append(apply(store, container.embedder, container.analyzer, name, grouped[name], summary,
+                                       to_embed, bar.update))
+                container.retriever.refresh()  # this process's new requests read the new generation at once
     return summaries

@@ -10,14 +10,20 @@ from service.api.auth import require
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))])
 
 
-@router.post("/reindex")
-def reindex(request: Request) -> dict:
-    """Re-ingest the knowledge base (idempotent; only changed documents are re-embedded)."""
-    from service.retrieval.ingest import run_ingest
+@router.post("/reindex", responses={409: {"description": "another ingest is running on this index"}})
+def reindex(request: Request):
+    """Re-ingest the knowledge base (idempotent; only changed documents are re-embedded). Requests
+    keep being answered meanwhile; a reindex while another ingest runs is refused with 409."""
+    from service.api.errors import error_response
+    from service.retrieval.ingest import IngestBusy, run_ingest
     from service.retrieval.loaders import default_sources
 
     container = request.app.state.container
-    summaries = run_ingest(container, default_sources(container.settings.knowledge_dir), show_progress=False)
+    try:  # no waiting inside an HTTP request: the caller retries
+        summaries = run_ingest(container, default_sources(container.settings.knowledge_dir), show_progress=False,
+                               wait_s=0)
+    except IngestBusy as exc:
+        return error_response(request, 409, "reindex_running", str(exc), {"Retry-After": "10"})
     warmed = container.warm_up()
     return {"collections": [{"collection": s.collection, "added": s.added, "updated": s.updated,
                              "deleted": s.deleted, "unchanged": s.unchanged} for s in summaries],

@@ -9,7 +9,8 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict:
+async def healthz() -> dict:
+    # async: answered on the event loop, never queued behind sync routes in the thread pool.
     return {"status": "ok"}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from service.api.auth import require
@@ -21,7 +21,12 @@ class SearchRequest(BaseModel):
 @router.post("/search")
 def search(body: SearchRequest, request: Request) -> dict:
     retriever = request.app.state.container.retriever
-    names = body.collections or sorted(retriever.collections())
+    known = sorted(retriever.collections())
+    unknown = [name for name in body.collections or [] if name not in known]
+    if unknown:  # an unknown name used to answer 200 with no hits, as if nothing matched
+        raise HTTPException(status_code=422, detail=f"collections: unknown collection {', '.join(map(repr, unknown))}; "
+                                                    f"known: {', '.join(known) or 'none (run `commerce-guard ingest`)'}")
+    names = body.collections or known
     result = retriever.search(body.query, names, k=body.k, filters=body.filters)
     return {
         "query": body.query,
