@@ -119,3 +119,17 @@ def llama_container(small_container, llama) -> Container:
     llama.reset()
     return container_with(small_container, llm_base_url=llama.base_url, llm_model="local", llm_max_retries=0,
                           llm_timeout_s=5.0, llm_context_tokens=4096)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real Redis server for the module (skipped where redis-server is missing)."""
+    from tests.servers import redis_server, start_redis, stop
+
+    if redis_server() is None:
+        pytest.skip("redis-server is not installed (make test installs it from Debian's packages)")
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        stop(proc)

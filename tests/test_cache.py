@@ -11,7 +11,6 @@ from service.cache.stores import RedisStore
 from service.retrieval.ingest import run_ingest
 from service.retrieval.loaders import Source
 from tests.fakes.fake_openai import HTTPError
-from tests.servers import redis_server, start_redis, stop
 
 
 def test_second_request_is_a_hit_with_nothing_spent(small_container):
@@ -115,17 +114,6 @@ def test_stats_and_purge(small_container):
 
 
 # --- Redis ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    if redis_server() is None:
-        pytest.skip("redis-server is not installed (make test installs it from Debian's packages)")
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    try:
-        yield url
-    finally:
-        stop(proc)
 
 
 def test_redis_store_round_trip_and_counters(redis_url):

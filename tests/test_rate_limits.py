@@ -29,17 +29,6 @@ def secured(small_container, tmp_path):
     return make
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    if redis_server() is None:
-        pytest.skip("redis-server is not installed (make test installs it from Debian's packages)")
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    try:
-        yield url
-    finally:
-        stop(proc)
-
-
 def test_unknown_key_guesses_are_throttled_per_client_address(secured):
     container = secured(auth_failures_per_minute=5)
     valid = container.api_keys.create("ops", ["admin"])
