@@ -110,3 +110,26 @@ def test_responses_carry_no_internal_cache_key(client):
     first, second = client.post("/v1/answers", json=body).json(), client.post("/v1/answers", json=body).json()
     assert (first["cache"], second["cache"]) == ({"status": "miss"}, {"status": "hit"})
     assert all(k not in client.get("/v1/products/P902/summary").json()["cache"] for k in ("key",))
+
+
+@pytest.mark.parametrize("content, why", [
+    (b'{"question": "\xff\xfe \xc3\x28"}', "not UTF-8"),
+    (b'{"a":' * 2000 + b"1" + b"}" * 2000, "nested too deeply"),
+])
+def test_an_undecodable_body_is_the_same_invalid_json_error(client, content, why):
+    r = client.post("/v1/guard/check", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text  # was 400 http_error "There was an error parsing the body"
+    assert r.json()["error"]["message"].startswith("request body is not valid JSON")
+
+
+@pytest.mark.parametrize("headers", [{"content-type": "text/plain"}, {}])
+def test_json_without_a_json_content_type_says_so(client, headers):
+    r = client.post("/v1/guard/check", content=b'{"text": "hello"}', headers=headers)
+    assert r.status_code == 422, r.text
+    assert "Content-Type: application/json" in r.json()["error"]["message"]  # was "Input should be a valid dictionary"
+
+
+@pytest.mark.parametrize("body", [{"query": "세탁", "filters": {"$where": "1"}}, {"query": "세탁", "limit": 3}])
+def test_unknown_search_fields_are_rejected(client, body):
+    r = client.post("/v1/search", json=body)
+    assert r.status_code == 422, r.text  # was 200: the unknown key was ignored

@@ -40,6 +40,17 @@ def _describe(errors: list[dict], body: object = None) -> str:
     return "; ".join(parts)
 
 
+BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's detail (fastapi/routing.py)
+
+
+def _not_json(request: Request, errors: list[dict]) -> bool:
+    """A body sent without a JSON content type reaches the model as raw bytes: say so, rather
+    than "body: Input should be a valid dictionary"."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+    return whole_body and request.method in ("POST", "PUT", "PATCH") and not media.endswith("json")
+
+
 def _bad_json(error: dict, body: object) -> str:
     """What is wrong and where, e.g. "request body is not valid JSON: Expecting ',' delimiter at
     line 3, column 5" (FastAPI's own message was "17: JSON decode error")."""
@@ -56,6 +67,9 @@ def _bad_json(error: dict, body: object) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
+        if _not_json(request, exc.errors()):
+            return error_response(request, 422, "invalid_request",
+                                  "the request body must be a JSON object sent with Content-Type: application/json")
         return error_response(request, 422, "invalid_request", _describe(exc.errors(), exc.body))
 
     @app.exception_handler(PoolFull)
@@ -89,6 +103,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            # FastAPI's 400 for a body it could not decode at all: not UTF-8, or JSON nested
+            # deeper than the parser allows. Same code as any other invalid body.
+            return error_response(request, 422, "invalid_request",
+                                  "request body is not valid JSON: it is not UTF-8 text or is nested too deeply")
         code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "payload_too_large", 422: "invalid_request", 429: "rate_limited"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))

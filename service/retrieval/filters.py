@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Filters(BaseModel):
+    # An unknown key (a typo, "$where") is a 422, not a filter silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
     category: str | None = None
     brand: str | None = None
     kind: str | None = Field(None, description="product | faq | policy | note")

@@ -166,6 +166,10 @@ def ingest_lock(settings, wait_s: float = WAIT_S) -> Iterator[None]:
             yield
 
 
+class IngestLockUnavailable(IndexUnavailable):
+    """The lock that serialises ingests (Redis) cannot be reached; the index itself is fine."""
+
+
 def _busy(holder: str | None) -> IngestBusy:
     return IngestBusy(f"another ingest is running on this index{f' ({holder})' if holder else ''}; "
                       "retry when it has finished")
@@ -209,7 +213,8 @@ def _redis_lock(settings, wait_s: float, holder: str) -> Iterator[None]:
             raise _busy(_decode(client.get(f"{name}:holder")))
         client.set(f"{name}:holder", holder, ex=int(LOCK_LEASE_S))
     except redis.RedisError as exc:
-        raise IndexUnavailable(f"the ingest lock in Redis is unavailable: {type(exc).__name__}: {exc}") from exc
+        raise IngestLockUnavailable(f"the ingest lock in Redis (CG_REDIS_URL) is unreachable ({type(exc).__name__}); "
+                                    "nothing was reindexed: retry when Redis answers") from exc
     done = threading.Event()
 
     def renew() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.auth import require
 from service.retrieval.filters import Filters
@@ -12,6 +12,7 @@ router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require(
 
 
 class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=500, examples=["린넨 셔츠 세탁 방법"])
     collections: list[str] | None = Field(None, max_length=10, examples=[["products", "faq"]])
     k: int = Field(5, ge=1, le=50)
