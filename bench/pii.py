@@ -7,7 +7,9 @@
   (Hangul and spaced digits, mixed forms, dashless resident numbers, obfuscated e-mails,
   passports) plus its author's own positives and look-alikes (driver's licences, +82,
   foreigner numbers, product codes, sizes, Korean words made of digit syllables). Its lines with
-  "section": "round2" (four classes a red-team run still got through) are also reported per class.
+  "section": "round2" (four classes a red-team run still got through) and "round3" (five classes a
+  fresh-eyes tester still got through: any punctuation between digit groups, letters for digits,
+  spoken dashes, obfuscated/spaced e-mails, passport letters in Hangul) are also reported per class.
 
 A predicted hit is correct when it overlaps an expected span of the same type.
 ``--baseline-rev REV`` also scores service/guards/pii.py as it was at git revision REV
@@ -83,9 +85,9 @@ def score(name: str, rows: list[dict], find) -> None:
         print("   ", e)
 
 
-def per_class(rows: list[dict], find) -> None:
-    """The round-2 lines (forms a red-team run got through) per class: positives found, look-alikes flagged."""
-    print("pii issue-13 round-2 lines per class (part of the issue-13 set):")
+def per_class(rows: list[dict], find, section: str = "round2") -> None:
+    """The lines of one round (forms a red-team run got through) per class: positives found, look-alikes flagged."""
+    print(f"pii issue-13 {section} lines per class (part of the issue-13 set):")
     for cls in sorted({r["class"] for r in rows}):
         pos = [r for r in rows if r["class"] == cls and r["expected"]]
         neg = [r for r in rows if r["class"] == cls and not r["expected"]]
@@ -117,6 +119,9 @@ def main() -> None:
     round2 = [r for r in heldout if r.get("section") == "round2"]
     if round2:
         per_class(round2, find_pii)
+    round3 = [r for r in heldout if r.get("section") == "round3"]
+    if round3:
+        per_class(round3, find_pii, "round3")
     if args.baseline_rev:
         old = baseline(args.baseline_rev)
         score(f"pii issue-13 set, detector at {args.baseline_rev}", heldout, old)

@@ -42,11 +42,21 @@ NUMBER_CANARIES = [
     ("rrn, dot between the groups", "주민번호 870214.1357924", "8702141357924"),
     ("passport, spaced", "여권 M 5823 1946", "58231946"),
     ("phone, Hangul groups with particles", "공일공에 팔삼육이에 칠오구일이요", "01083627591"),
+    # round 3: forms a fresh-eyes tester still got through
+    ("phone, any punctuation between groups", "010~8642~1357", "01086421357"),
+    ("card, dots between groups", "4485.2538.8853.9336", "4485253888539336"),
+    ("rrn, tilde after the keyword", "주민번호 781102~1100000", "7811021100000"),
+    ("phone, letters for digits", "O1O-9753-1864", "01097531864"),
+    ("phone, spoken dashes", "공일공 다시 육육사사 다시 이이팔팔", "01066442288"),
+    ("passport, letter in Hangul", "여권 엠 4821 9375", "48219375"),
 ]
 EMAIL_CANARIES = [
     ("e-mail (issue 13 form)", "qzcanary1@example.com"),
     ("e-mail, (at) dot", "qzcanary2 (at) example dot com"),
     ("e-mail, 골뱅이", "qzcanary3골뱅이example.com"),
+    ("e-mail, (@)", "qzcanary4(@)example.com"),
+    ("e-mail, 에이티", "qzcanary5 에이티 example.com"),
+    ("e-mail, one letter at a time", "q z c a n a r y 6 @ e x a m p l e . c o m"),
 ]
 EMAIL_MARK = "qzcanary"
 ADDRESS = ("address", "서울시 강남구 테헤란로 427", re.compile(r"테헤란로\s*427"))
@@ -55,13 +65,14 @@ PASSPORT_2021 = ("passport, 2021 format", "S482B7713", re.compile(r"4\W*8\W*2\W*
 GOOD = "사이즈 교환 시 왕복 배송비 6,000원이 부과됩니다. [FAQ-T-001]"
 HALLUCINATED = "사이즈 교환 시 왕복 배송비 3,000원이 부과됩니다. [FAQ-T-001]"
 
-_SPELLED = {"0": "0공영", "1": "1일", "2": "2이", "3": "3삼", "4": "4사", "5": "5오",
+_SPELLED = {"0": "0공영oO", "1": "1일lIi", "2": "2이", "3": "3삼", "4": "4사", "5": "5오",
             "6": "6육륙", "7": "7칠", "8": "8팔", "9": "9구"}
 
 
 def spelled(digits: str) -> re.Pattern:
-    """The digits in any spelling: separators or particles between them, each digit ASCII or Hangul."""
-    return re.compile(r"(?:[\s\-._/|,()\[\]]|에|요|하고)*".join(f"[{_SPELLED[d]}]" for d in digits))
+    """The digits in any spelling: separators (any punctuation or symbol), particles or spoken dashes
+    between them, each digit ASCII, Hangul or a look-alike letter (O for 0, l or I for 1)."""
+    return re.compile(r"(?:[^\w]|[_\u318d\u119e]|에|요|하고|다시|대시|하이픈)*".join(f"[{_SPELLED[d]}]" for d in digits))
 
 
 OTHER_CANARIES = [ADDRESS, PASSPORT_2021]
@@ -71,7 +82,7 @@ PATTERNS = [(form, spelled(digits)) for form, _, digits in NUMBER_CANARIES] + [(
 def leaks(text: str) -> list[str]:
     """The canary forms found in text."""
     found = [form for form, pattern in PATTERNS if pattern.search(text)]
-    if EMAIL_MARK in text.lower():
+    if EMAIL_MARK in re.sub(r"\s", "", text.lower()):  # also spelled one letter at a time
         found.append("e-mail")
     return found
 

@@ -43,3 +43,9 @@ def test_reindex_names_the_lock_not_the_index(client):
     assert r.status_code == 503, r.text
     error = r.json()["error"]
     assert error["code"] == "lock_unavailable" and "Redis" in error["message"]
+
+
+def test_reindex_refuses_options_it_does_not_have(client):
+    r = client.post("/v1/admin/reindex", json={"collections": "x"})  # was a full reindex, the body ignored
+    assert r.status_code == 422, r.text
+    assert "collections" in r.json()["error"]["message"]

@@ -58,6 +58,7 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,8 +89,8 @@ _EMAIL = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+
 _RRN = re.compile(r"(?<![0-9])([0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])( ?[-./_|] ?| {1,2}|)([1-8])[0-9]{6}"
                   r"(?![0-9*])")
 _CARD = re.compile(
-    r"(?<![0-9])(?:[0-9]{4}([- ])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?"
-    r"|[0-9]{4}([- ])[0-9]{6}\2[0-9]{4,5}|[0-9]{13,19})(?![0-9])"
+    r"(?<![0-9])(?:[0-9]{4}( ?[-._/|] ?| )[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?"
+    r"|[0-9]{4}( ?[-._/|] ?| )[0-9]{6}\2[0-9]{4,5}|[0-9]{13,19})(?![0-9])"
 )
 # A group separator in a phone number: a space, or "-", ".", "/", "|", "_" with a space either side or not
 # (010/2345/6789, 010 | 2345 | 6789, 010_2345_6789).
@@ -106,8 +107,8 @@ _PHONE = re.compile(
     r"|(?<![0-9])1(?:5(?:44|66|77|88|99)|6(?:00|44|61|66|68|70|88)|8(?:00|11|33|55|77|99))-[0-9]{4}"
     r"(?![0-9])(?!\s*(?:mm|cm|원|년|장|개|벌|%))"
 )
-_ACCOUNT_DASHED = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:-[0-9]{1,8}){1,3}(?![0-9]|-[0-9])")
-_ACCOUNT_PLAIN = re.compile(r"(?<![0-9-])[0-9]{10,14}(?![0-9-])")
+_ACCOUNT_DASHED = re.compile(r"(?<![0-9a-z-])[0-9]{2,6}(?:-[0-9]{1,8}){1,3}(?![0-9]|-[0-9])")
+_ACCOUNT_PLAIN = re.compile(r"(?<![0-9a-z-])[0-9]{10,14}(?![0-9-])")
 _ACCOUNT_SPACED = re.compile(r"(?<![0-9])[0-9]{2,6}(?: [0-9]{2,8}){2,3}(?![0-9])")  # only after a bank word
 
 _BANK_WORDS = re.compile(
@@ -123,14 +124,15 @@ _RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
 # Obfuscated e-mails. A strong "at" (@, (at), [at], 골뱅이, 앳) takes any dot; a bare " at "
 # only a spelled dot (" dot ", 닷, (dot)), so "shop at moastore.com" stays an address of a shop.
-_STRONG_AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|골뱅이|앳)\s*[)\]}>]\s*|\s*(?:골뱅이|앳)\s*)"
+_STRONG_AT = (r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|@|골뱅이|앳|에이티|에이트)\s*[)\]}>]\s*"
+              r"|\s*(?:골뱅이|앳)\s*|\s+(?:에이티|에이트)\s+)")  # 에이티/에이트 ("at" said aloud) only as a word
 _SPELLED_DOT = r"(?:\s*[(\[{<]\s*(?:dot|닷|점)\s*[)\]}>]\s*|\s+dot\s+|\s*(?:닷|점)\s*)"
 _ANY_DOT = rf"(?:\s*\.\s*|{_SPELLED_DOT})"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _TLD = r"(?:[a-z]{2,}|컴|넷|케이알)(?![a-z0-9])"
 _LOCAL = r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}"
 _PROVIDERS = r"(?:naver|gmail|daum|hanmail|kakao|nate|hotmail|yahoo|outlook|네이버|지메일|다음|한메일|카카오|네이트|핫메일|야후)"
-_AT_HINT = re.compile(r"@|골뱅이|앳|\bat\b")
+_AT_HINT = re.compile(r"@|골뱅이|앳|에이[티트]|\bat\b")
 _EMAIL_OBFUSCATED = re.compile(
     rf"{_LOCAL}{_STRONG_AT}(?:(?:{_LABEL}|{_PROVIDERS}){_ANY_DOT})+{_TLD}"
     rf"|{_LOCAL}\s+(?:at)\s+(?:{_LABEL}{_SPELLED_DOT})+{_TLD}"
@@ -168,12 +170,36 @@ _SEPARATORS = re.compile(r"[\s.\-/|_]+")
 # Digit groups joined by particles or fillers ("공일공에 이삼사오에 육칠팔구요", "공일공이요 칠삼팔이요
 # 오구사육이요", "010하고 ..."): read only as a phone number. 이 is a digit and starts 이요/이고/이에요,
 # so a group ending in 이 before 요/고/에요 is read both ways.
-_FILLER = r"(?:하고|그리고|이랑|랑|이에요|에요|예요|이요|이고|에|요|고|,)"
+_FILLER = r"(?:다시|대시|하이픈|빼기|하고|그리고|이랑|랑|이에요|에요|예요|이요|이고|에|요|고|,)"
 _GROUP = rf"(?:[0-9]|{_HD}){{2,8}}(?![0-9])"
 _FILLED_RUN = re.compile(
     rf"(?<![가-힣0-9]){_GROUP}(?:(?:\s*{_FILLER}\s*|[\s.\-/|_]{{1,3}}){_GROUP})+")
 _FILLER_AFTER_I = re.compile(r"요|고|에요")
 _BARCODE_WORDS = re.compile(r"바코드|barcode|ean|상품\s*번호|상품\s*코드|sku|isbn|upc")
+
+# Any punctuation or symbol between digit groups (round 3): "010~5551~2983", "010*7272*3838", "010ㆍ4455ㆍ6677",
+# "850317~2145630", or a short run of them ("010~~5551"). Such a run (1-3 marks, spaces around allowed) between two
+# digits is read as "_", a separator every number rule already treats as weak, so the check digits, Luhn,
+# cues and groupings still decide: 2024.05.01, 29,000원, 230/240, 10:30~18:00 and 1~3일 stay unflagged.
+# A single "-", ".", "/", "|" or "_" is left as it is (a dash is a strong separator for resident numbers,
+# and " / " separates listed numbers). The araea "ㆍ" is a letter used as a middle dot.
+_SEPARATOR_CATEGORIES = frozenset({"Pd", "Po", "Sm", "Sk", "So"})
+_NOT_SEPARATORS = frozenset("+@#%")  # a country code, an e-mail, a number sign, a percentage
+_MARK = r"(?:[^\w\s]|[\u318d\u119e])"
+_DIGIT_CHAR = "[0-9" + "".join(_HANGUL_DIGITS) + "]"
+_SEPARATOR_RUN = re.compile(rf"(?<={_DIGIT_CHAR}) ?({_MARK}(?: ?{_MARK}){{0,2}}) ?(?={_DIGIT_CHAR})")
+
+# Letters written for digits in a phone number (O1O-9182-7364: O for 0, l or I for 1), read as a phone only.
+_PHONE_LETTERS = re.compile(r"(?<![a-z0-9])[0o][1li][016789o](?:(?: ?[-./|_] ?| )?[0-9oli]){7,8}(?![a-z0-9])")
+_LETTER_DIGITS = str.maketrans("oli", "011")
+
+# An e-mail spelled one character at a time: "l e e s o 9 9 @ g m a i l . c o m".
+_SPACED_CHARS = re.compile(r"(?<!\S)[a-z0-9@._%+-](?: {1,2}[a-z0-9@._%+-]){5,}(?!\S)")
+
+# A Korean passport letter spelled in Hangul after the cue: 여권 엠 7654 3210 (엠/에스/알/오/디 = M/S/R/O/D).
+_PASSPORT_HANGUL = re.compile(
+    rf"(?<![가-힣a-z0-9])(?:엠|에스|알|오|디)(?:{_PD}{{8}}|{_PD}{{3}}[ \-]{{0,2}}[a-z]{_PD}{{4}})"
+    rf"(?![ \-]{{0,2}}[0-9])(?![a-z])")
 
 _SIDO = (
     r"(?:서울(?:특별시|시)?|부산(?:광역시|시)?|대구(?:광역시|시)?|인천(?:광역시|시)?|광주(?:광역시|시)?|"
@@ -407,7 +433,7 @@ def _filled_phone_hits(s: str) -> list[tuple[int, int, str]]:
     found = []
     for m in _FILLED_RUN.finditer(s):
         groups = [(m.start() + g.start(), m.start() + g.end())
-                  for g in re.finditer(rf"(?:[0-9]|{_HD})+", m.group(0))]
+                  for g in re.finditer(rf"(?:[0-9]|{_HD}){{2,}}", m.group(0))]  # 2+: the 이 of 하이픈 is no group
         i = 0
         while i < len(groups) - 1:  # windows of 2-4 groups: a run may hold a number and its neighbours
             hit = next(filter(None, (_filled_phone(s, groups[i:j]) for j in range(i + 2, min(i + 5, len(groups) + 1)))),
@@ -440,7 +466,8 @@ def _passport_hits(s: str) -> list[tuple[int, int, str]]:
     found = [(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(s) if _passport_ok(m, s)]
     found += [(m.start(), m.end(), "passport") for m in _PASSPORT_CUED.finditer(s)
               if _PASSPORT_WORDS.search(_before(s, m.start()))]
-    found += [(m.start(), m.end(), "passport") for m in _PASSPORT_SPACED.finditer(s) if _spaced_passport_ok(m, s)]
+    found += [(m.start(), m.end(), "passport")
+              for pattern in (_PASSPORT_SPACED, _PASSPORT_HANGUL) for m in pattern.finditer(s) if _spaced_passport_ok(m, s)]
     return found
 
 
@@ -451,16 +478,70 @@ def _spaced_passport_ok(m: re.Match, s: str) -> bool:
     return bool(cues) and not _NOT_PASSPORT_WORDS.search(context[cues[-1].end():])
 
 
+def _unify_separators(s: str) -> tuple[str, list[int], list[int]]:
+    """s with each run of punctuation between digits (see _SEPARATOR_RUN) written as "_";
+    per output character its [start, end) in s."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _SEPARATOR_RUN.finditer(s):
+        run = m.group(1)
+        marks = run.replace(" ", "")
+        if len(run) == 1 and run in "-./|_":
+            continue  # the separators the rules already know
+        if any(c in _NOT_SEPARATORS or (unicodedata.category(c) not in _SEPARATOR_CATEGORIES and c not in "\u318d\u119e")
+               for c in marks):
+            continue
+        a, b = m.span(1)
+        out.append(s[pos:a])
+        starts.extend(range(pos, a))
+        ends.extend(range(pos + 1, a + 1))
+        out.append("_")
+        starts.append(a)
+        ends.append(b)
+        pos = b
+    out.append(s[pos:])
+    starts.extend(range(pos, len(s)))
+    ends.extend(range(pos + 1, len(s) + 1))
+    return "".join(out), starts, ends
+
+
+def _letter_phone_hits(s: str) -> list[tuple[int, int, str]]:
+    """Phone numbers with up to 3 letters standing for digits (O1O-9182-7364)."""
+    found = []
+    for m in _PHONE_LETTERS.finditer(s):
+        text = m.group(0)
+        letters = sum(c in "oli" for c in text)
+        if 1 <= letters <= 3 and _PHONE.fullmatch(text.translate(_LETTER_DIGITS)):
+            found.append((m.start(), m.end(), "phone"))
+    return found
+
+
+def _spaced_email_hits(s: str) -> list[tuple[int, int, str]]:
+    """E-mails written one character at a time, read with the spaces taken out."""
+    found = []
+    for m in _SPACED_CHARS.finditer(s):
+        if "@" not in m.group(0):
+            continue
+        where = [m.start() + k for k, c in enumerate(m.group(0)) if c != " "]
+        squeezed = "".join(s[k] for k in where)
+        found += [(where[e.start()], where[e.end() - 1] + 1, "email") for e in _EMAIL.finditer(squeezed)]
+    return found
+
+
 def find_pii(text: str) -> list[PiiHit]:
     folded = fold(text)
-    s = folded.text
+    s, starts, ends = _unify_separators(folded.text)
     found: list[tuple[int, int, str]] = []
     found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(s)]
     if _AT_HINT.search(s):  # the obfuscated forms all need an "at" of some kind
         found += [(m.start(), m.end(), "email") for m in _EMAIL_OBFUSCATED.finditer(s)]
+    found += _spaced_email_hits(s)
     found += _passport_hits(s)
     found += _number_hits(s)
     found += _filled_phone_hits(s)
+    found += _letter_phone_hits(s)
     for view in _digit_views(s):
         # only what a rewritten run takes part in: the rest of the view is s itself
         for i, j, kind in _number_hits(view.text):
@@ -477,7 +558,7 @@ def find_pii(text: str) -> list[PiiHit]:
         if any(i < b and a < j for a, b in taken):
             continue
         taken.append((i, j))
-        start, end = folded.original_span(i, j)
+        start, end = folded.original_span(starts[i], ends[j - 1])
         hits.append(PiiHit(kind, start, end))
     return sorted(hits, key=lambda h: h.start)
 

@@ -14,9 +14,15 @@ log = logging.getLogger("commerce_guard.api")
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))])
 
 
+class ReindexRequest(BaseModel):
+    """No options yet: the whole knowledge dir is reindexed. A body with fields is a 422, so a
+    caller who expects to pick collections learns that it cannot, instead of a full reindex."""
+    model_config = ConfigDict(extra="forbid")
+
+
 @router.post("/reindex", responses={409: {"description": "another ingest is running on this index"},
                                     503: {"description": "the index or the ingest lock (Redis) is unreachable"}})
-def reindex(request: Request):
+def reindex(request: Request, body: ReindexRequest | None = None):
     """Re-ingest the knowledge base (idempotent; only changed documents are re-embedded). Requests
     keep being answered meanwhile; a reindex while another ingest runs is refused with 409."""
     from service.api.errors import error_response
