@@ -283,3 +283,11 @@ def test_two_letter_terms_split_before_a_one_syllable_particle_stay_off(matcher,
 def test_validator_masks_a_mixed_script_word_in_the_original_text():
     out = offline_guard(BannedWords(on_fail="fix")).validate("무sinsa보다 싸요, 무시ㄴ사")
     assert out.validated_output == "******보다 싸요, ****"
+
+
+@pytest.mark.parametrize("filler", ["\u3164", "\uffa0", "\u115f", "\u1160"])
+def test_hangul_fillers_are_invisible_too(matcher, filler):
+    # A fresh tester's find: the Hangul fillers render as blanks but are letters to Unicode, so
+    # "쿠<filler>팡" and "씨<filler>발" passed and reached a caller.
+    assert [h.term for h in matcher.find(f"쿠{filler}팡보다 저렴합니다")] == ["쿠팡"]
+    assert clean_input(f"무{filler}신{filler}사") == "무신사"

@@ -327,3 +327,13 @@ def test_long_hostile_digit_and_separator_input_is_handled():
     text = ("0~1*2ㆍ3-4 5.6/7|8_9" * 60)[:1000]
     hits = find_pii(text)
     assert all(0 <= h.start < h.end <= len(text) for h in hits)
+
+
+@pytest.mark.parametrize("text", ["4929-3746.1120-5831", "4929 3746.1120 5831", "4929~3746.1120/5831",
+                                  "3782-822463.10005"])
+def test_cards_with_mixed_separators(text):
+    assert [h.type for h in find_pii(f"카드 {text} 로 결제")] == ["card"]  # was missed: groups had to agree
+
+
+def test_hangul_filler_separators_are_invisible():
+    assert redact("연락처 010\u31644627\u31648815")[1] == {"phone": 1}

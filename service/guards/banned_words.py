@@ -72,7 +72,7 @@ _PARTICLES = frozenset("""
     하네 하는 하고 하다 한다 해요 해서 했다 했어 하냐 하지 하면 되는 된다 돼요 되고
 """.split())
 # Bump when the matching rules change what fires (it is part of the guard policy fingerprint).
-MATCHER_VERSION = "3"
+MATCHER_VERSION = "4"  # 4: Hangul fillers are invisible
 _ALLOW_GAP = r"[ \t.\-·/_]{0,3}"
 _MIN_LETTERS_UNEVEN = 4  # a term split into uneven pieces ("다이어 트 효과", "혈액순 환") needs this many letters
 # Latin suffixes that keep a match (fucking, bitches); anything else means a longer word (classic, assist).

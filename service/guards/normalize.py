@@ -49,7 +49,10 @@ _CONJOINING.update({chr(0x1161 + i): c for i, c in enumerate(_JUNG)})
 _CONJOINING.update({chr(0x11A8 + i - 1): c for i, c in enumerate(_JONG) if c})
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u034f"}
+# Hangul fillers (U+3164, U+FFA0, U+115F, U+1160) are letters to Unicode but render as blanks:
+# "쿠\u3164팡" reads as 쿠팡, and "010\u31644627" as a phone number.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e", "\u034f",
+              "\u3164", "\uffa0", "\u115f", "\u1160"}
 # Scripts whose letters are used to disguise Latin words.
 _LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "LATIN", "ARMENIAN", "CHEROKEE", "COPTIC"})
 

@@ -88,9 +88,15 @@ _EMAIL = re.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+
 # Between the two groups: nothing, a dash, or (round 2) ". / _ |" or a space, each with spaces around.
 _RRN = re.compile(r"(?<![0-9])([0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])( ?[-./_|] ?| {1,2}|)([1-8])[0-9]{6}"
                   r"(?![0-9*])")
+# Groups may also mix single separators ("4929-3746.1120-5831", "4929 3746.1120 5831"): the Luhn
+# check and the issuer prefix keep dates and codes out. Spaced separators (" - ") must agree, so a
+# list ("... 3315 / 4485.2538...") is not read across its " / ".
+_CS = r"[-._/| ]"
 _CARD = re.compile(
     r"(?<![0-9])(?:[0-9]{4}( ?[-._/|] ?| )[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{1,3})?"
-    r"|[0-9]{4}( ?[-._/|] ?| )[0-9]{6}\2[0-9]{4,5}|[0-9]{13,19})(?![0-9])"
+    r"|[0-9]{4}( ?[-._/|] ?| )[0-9]{6}\2[0-9]{4,5}"
+    rf"|[0-9]{{4}}{_CS}[0-9]{{4}}{_CS}[0-9]{{4}}{_CS}[0-9]{{4}}|[0-9]{{4}}{_CS}[0-9]{{6}}{_CS}[0-9]{{4,5}}"
+    r"|[0-9]{13,19})(?![0-9])"
 )
 # A group separator in a phone number: a space, or "-", ".", "/", "|", "_" with a space either side or not
 # (010/2345/6789, 010 | 2345 | 6789, 010_2345_6789).
@@ -544,7 +550,7 @@ def find_pii(text: str) -> list[PiiHit]:
     found += _letter_phone_hits(s)
     for view in _digit_views(s):
         # only what a rewritten run takes part in: the rest of the view is s itself
-        for i, j, kind in _number_hits(view.text):
+        for i, j, kind in _number_hits(view.text) + _letter_phone_hits(view.text):  # O1O-칠이팔사-3315 too
             a, b = view.starts[i], view.ends[j - 1]
             if any(a < rb and ra < b for ra, rb in view.runs):
                 found.append((a, b, kind))

@@ -83,7 +83,7 @@ class _Edits:
 class GuardRunner:
     def __init__(self, container) -> None:
         self.container = container
-        self._guards: dict[tuple, Any] = {}
+        self._local = threading.local()  # this thread's Guards, by key
         self._fingerprints: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -109,10 +109,15 @@ class GuardRunner:
         return rules
 
     def _guard(self, key: tuple, factories: list[Callable]):
-        with self._lock:
-            if key not in self._guards:
-                self._guards[key] = offline_guard(*[make(self.container.settings) for make in factories])
-            return self._guards[key]
+        # One Guard per thread: a guardrails Guard records each call in its history, and two
+        # threads validating through one Guard corrupt it (AttributeError inside guardrails'
+        # tracing, seen as a rare 500 under 20 concurrent clients). The validators are cheap;
+        # what they load (word lists, the grounding checker) is shared.
+        guards = self._local.__dict__.setdefault("guards", {})
+        if key not in guards:
+            with self._lock:
+                guards[key] = offline_guard(*[make(self.container.settings) for make in factories])
+        return guards[key]
 
     # --- input ---------------------------------------------------------------------
     def screen_input(self, spec, model) -> InputScreen:
