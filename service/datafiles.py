@@ -35,20 +35,6 @@ def private_file(path: Path | str) -> Path:
     return path
 
 
-def tighten_tree(root: Path | str) -> None:
-    """Owner-only modes for a directory and everything under it (for stores that create their
-    own files, such as diskcache's value files)."""
-    root = Path(root)
-    if not root.exists():
-        return
-    _tighten(root, DIR_MODE)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            _tighten(Path(dirpath) / name, DIR_MODE)
-        for name in filenames:
-            _tighten(Path(dirpath) / name, FILE_MODE)
-
-
 def _tighten(path: Path, mode: int) -> None:
     try:
         if (path.stat().st_mode & 0o777) != mode:

@@ -15,6 +15,7 @@ from service.llm import offline
 from service.llm.base import LLMBackend, LLMError, LLMRequest, LLMResult
 from service.llm.id_names import ids_from_names
 from service.llm.json_reply import UnreadableReply, drop_cut_items, read_json_reply
+from service.llm.metering import price
 from service.prompting.evidence_view import prompt_items
 from service.prompting.fit import ContextOverflow, FittedPrompt, budget_for, fit_prompt
 from service.prompting.templates import PromptTemplate
@@ -145,8 +146,7 @@ class Generator:
                      cost=self.cost(model, result.prompt_tokens, result.completion_tokens))
 
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int, discount: float = 1.0) -> float:
-        price_in, price_out = self.prices.get(model, (0.0, 0.0))
-        return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000 * discount, 8)
+        return price(self.prices, model, prompt_tokens, completion_tokens, discount)
 
 
 def parse_output(text: str, schema: dict, prepare: Callable[[dict[str, Any]], list[str]] | None = None) -> ParsedOutput:

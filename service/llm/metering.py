@@ -41,6 +41,13 @@ def charged_to(task: str) -> Iterator[None]:
         _scope.task = previous
 
 
+def price(prices: dict[str, tuple[float, float]], model: str, prompt_tokens: int, completion_tokens: int,
+          discount: float = 1.0) -> float:
+    """USD for a call from the price table (USD per million input / output tokens); 0 for an unpriced model."""
+    price_in, price_out = prices.get(model, (0.0, 0.0))
+    return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000 * discount, 8)
+
+
 class Meter:
     """Where a call's tokens and cost go: the ledger and the metrics (either may be None)."""
 
@@ -48,8 +55,7 @@ class Meter:
         self.ledger, self.metrics, self.prices, self.discount = ledger, metrics, prices, discount
 
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-        price_in, price_out = self.prices.get(model, (0.0, 0.0))
-        return round((prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000 * self.discount, 8)
+        return price(self.prices, model, prompt_tokens, completion_tokens, self.discount)
 
     def record(self, task: str, purpose: str, model: str, prompt_tokens: int, completion_tokens: int) -> float:
         cost = self.cost(model, prompt_tokens, completion_tokens)
