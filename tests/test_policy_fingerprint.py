@@ -37,6 +37,16 @@ def test_the_fingerprint_follows_the_lists_the_policy_and_the_checker(small_cont
     assert "Thresholds(" in grounding_fingerprint()
 
 
+def test_a_new_personal_data_detector_changes_the_fingerprint(small_container, monkeypatch):
+    from service.guards import pii
+
+    spec = small_container.pipeline.spec("summary")
+    lists = small_container.settings.knowledge_dir / "banned_words"
+    before = policy_fingerprint(spec, lists)
+    monkeypatch.setattr(pii, "DETECTOR_VERSION", "test")
+    assert policy_fingerprint(spec, lists) != before  # outputs checked by the old detector miss
+
+
 def test_a_banned_word_list_change_makes_cached_summaries_miss_and_changed_only_rerun(fresh_container):
     knowledge = fresh_container.settings.knowledge_dir
     run_ingest(fresh_container, small_sources(knowledge), show_progress=False)

@@ -73,6 +73,9 @@ from guardrails.validator_base import (
 
 from service.guards.normalize import fold
 
+# Bump when what the detector finds changes: it is part of the guard policy fingerprint, so
+# outputs cached under the old detector miss. 2: issue 13's spelled, spaced and disguised forms.
+DETECTOR_VERSION = "2"
 PII_TYPES = ("email", "rrn", "card", "passport", "driver_license", "phone", "bank_account", "address")  # also the overlap priority
 PLACEHOLDERS = {t: f"[{t.upper()}]" for t in PII_TYPES}
 
